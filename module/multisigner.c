@@ -1,0 +1,254 @@
+/*
+ * mod-multisigner: the knotd glue. It declares the configuration schema,
+ * checks it, turns it into ms_settings_t at load, registers the statistics
+ * counters and owns the per-zone context. It does no work on the query path:
+ * the module registers no query hook at all.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "knot_compat.h"
+#include "secret.h"
+#include "settings.h"
+#include "stats.h"
+#include "version.h"
+
+#define MOD_API_URL        "\x07""api-url"
+#define MOD_API_TOKEN_FILE "\x0e""api-token-file"
+#define MOD_API_EMAIL      "\x09""api-email"
+#define MOD_API_KEY_FILE   "\x0c""api-key-file"
+#define MOD_ZONE_ID        "\x07""zone-id"
+#define MOD_CA_FILE        "\x07""ca-file"
+#define MOD_NAMESERVER     "\x0a""nameserver"
+#define MOD_CHECK_INTERVAL "\x0e""check-interval"
+#define MOD_DRY_RUN        "\x07""dry-run"
+
+const yp_item_t multisigner_conf[] = {
+	{ MOD_API_URL,        YP_TSTR,   YP_VSTR = { MS_DEFAULT_API_URL } },
+	{ MOD_API_TOKEN_FILE, YP_TSTR,   YP_VNONE },
+	{ MOD_API_EMAIL,      YP_TSTR,   YP_VNONE },
+	{ MOD_API_KEY_FILE,   YP_TSTR,   YP_VNONE },
+	{ MOD_ZONE_ID,        YP_TSTR,   YP_VNONE },
+	{ MOD_CA_FILE,        YP_TSTR,   YP_VNONE },
+	{ MOD_NAMESERVER,     YP_TDNAME, YP_VNONE, YP_FMULTI },
+	/* The range is checked below so the operator gets our message. */
+	{ MOD_CHECK_INTERVAL, YP_TINT,   YP_VINT = { 0, INT32_MAX, MS_DEFAULT_CHECK_INTERVAL,
+	                                             YP_STIME } },
+	{ MOD_DRY_RUN,        YP_TBOOL,  YP_VBOOL = { false } },
+	{ NULL }
+};
+
+/* knotd prints err_str after the check returns, so it must outlive the call;
+ * checks run one at a time, in the thread that loads the configuration. */
+static __thread char check_msg[MS_ERR_MSG_MAX + 64];
+
+static int check_fail(knotd_conf_check_args_t *args, const char *item, const ms_err_t *err)
+{
+	snprintf(check_msg, sizeof(check_msg), "%s: %s", item, err->msg);
+	args->err_str = check_msg;
+	return KNOT_EINVAL;
+}
+
+static const char *conf_str(knotd_conf_t c)
+{
+	return (c.count > 0 && c.single.string != NULL) ? c.single.string : NULL;
+}
+
+static int check_secret(knotd_conf_check_args_t *args, const char *item, const char *path)
+{
+	ms_err_t err = { 0 };
+	char *secret = NULL;
+	if (ms_secret_read(path, &secret, &err) != MS_OK) {
+		return check_fail(args, item, &err);
+	}
+	ms_secret_free(secret);
+	return KNOT_EOK;
+}
+
+static int check_credentials(knotd_conf_check_args_t *args)
+{
+	const char *token = conf_str(knotd_conf_check_item(args, MOD_API_TOKEN_FILE));
+	const char *email = conf_str(knotd_conf_check_item(args, MOD_API_EMAIL));
+	const char *key = conf_str(knotd_conf_check_item(args, MOD_API_KEY_FILE));
+	ms_err_t err = { 0 };
+	ms_auth_kind_t kind;
+	if (ms_check_auth_form(token != NULL, email != NULL, key != NULL, &kind, &err) != MS_OK) {
+		return check_fail(args, "credentials", &err);
+	}
+	if (kind == MS_AUTH_TOKEN) {
+		return check_secret(args, "api-token-file", token);
+	}
+	if (*email == '\0' || strchr(email, '@') == NULL) {
+		ms_err_set(&err, MS_EINVAL, "'%s' is not an e-mail address", email);
+		return check_fail(args, "api-email", &err);
+	}
+	return check_secret(args, "api-key-file", key);
+}
+
+int multisigner_conf_check(knotd_conf_check_args_t *args)
+{
+	ms_err_t err = { 0 };
+	const char *url = conf_str(knotd_conf_check_item(args, MOD_API_URL));
+	if (url != NULL && ms_check_api_url(url, &err) != MS_OK) {
+		return check_fail(args, "api-url", &err);
+	}
+	const char *zone_id = conf_str(knotd_conf_check_item(args, MOD_ZONE_ID));
+	if (zone_id != NULL && ms_check_zone_id(zone_id, &err) != MS_OK) {
+		return check_fail(args, "zone-id", &err);
+	}
+	const char *ca = conf_str(knotd_conf_check_item(args, MOD_CA_FILE));
+	if (ca != NULL && ms_check_ca_file(ca, &err) != MS_OK) {
+		return check_fail(args, "ca-file", &err);
+	}
+	knotd_conf_t interval = knotd_conf_check_item(args, MOD_CHECK_INTERVAL);
+	if (interval.count > 0 && ms_check_interval(interval.single.integer, &err) != MS_OK) {
+		return check_fail(args, "check-interval", &err);
+	}
+	knotd_conf_t ns = knotd_conf_check_item(args, MOD_NAMESERVER);
+	size_t ns_count = ns.count;
+	knotd_conf_free(&ns);
+	if (ns_count > MS_MAX_NAMESERVERS) {
+		ms_err_set(&err, MS_EINVAL, "%zu names given, at most %d are supported",
+		           ns_count, MS_MAX_NAMESERVERS);
+		return check_fail(args, "nameserver", &err);
+	}
+	return check_credentials(args);
+}
+
+const char *const ms_counter_names[MS_CTR_COUNT] = {
+	[MS_CTR_SYNC_PASSES] = "sync-passes",
+	[MS_CTR_CHANGES]     = "changes",
+	[MS_CTR_API_REQUESTS] = "api-requests",
+	[MS_CTR_API_FAILURES] = "api-failures",
+};
+
+typedef struct {
+	ms_settings_t settings;
+	char *zone_name;    /* copied at load: knotd's may be gone at unload */
+	char *secret;       /* API token or global key, never logged */
+} ms_mod_ctx_t;
+
+static void ctx_free(ms_mod_ctx_t *ctx)
+{
+	if (ctx == NULL) {
+		return;
+	}
+	ms_secret_free(ctx->secret);
+	ms_settings_free(&ctx->settings);
+	free(ctx->zone_name);
+	free(ctx);
+}
+
+static char *dup_conf_str(knotd_mod_t *mod, const yp_name_t *item)
+{
+	knotd_conf_t c = knotd_conf_mod(mod, item);
+	/* Items with a default report count 0 but carry the default value. */
+	return (c.single.string != NULL) ? strdup(c.single.string) : NULL;
+}
+
+static int read_nameservers(knotd_mod_t *mod, ms_settings_t *s)
+{
+	knotd_conf_t ns = knotd_conf_mod(mod, MOD_NAMESERVER);
+	int ret = KNOT_EOK;
+	for (size_t i = 0; i < ns.count && i < MS_MAX_NAMESERVERS; i++) {
+		char *name = knot_dname_to_str_alloc(ns.multi[i].dname);
+		size_t len = (name != NULL) ? strlen(name) : 0;
+		if (len > 1 && name[len - 1] == '.') {
+			name[len - 1] = '\0'; /* Cloudflare writes names without the root dot */
+		}
+		if (name == NULL) {
+			ret = KNOT_ENOMEM;
+			break;
+		}
+		s->nameservers[s->nameserver_count++] = name;
+	}
+	knotd_conf_free(&ns);
+	return ret;
+}
+
+static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
+{
+	s->api_url = dup_conf_str(mod, MOD_API_URL);
+	s->api_token_file = dup_conf_str(mod, MOD_API_TOKEN_FILE);
+	s->api_email = dup_conf_str(mod, MOD_API_EMAIL);
+	s->api_key_file = dup_conf_str(mod, MOD_API_KEY_FILE);
+	s->zone_id = dup_conf_str(mod, MOD_ZONE_ID);
+	s->ca_file = dup_conf_str(mod, MOD_CA_FILE);
+	s->auth_kind = (s->api_token_file != NULL) ? MS_AUTH_TOKEN : MS_AUTH_GLOBAL_KEY;
+	s->check_interval = (uint32_t)knotd_conf_mod(mod, MOD_CHECK_INTERVAL).single.integer;
+	s->dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
+	if (s->api_url == NULL) {
+		return KNOT_ENOMEM;
+	}
+	return read_nameservers(mod, s);
+}
+
+static int register_counters(knotd_mod_t *mod)
+{
+	for (int i = 0; i < MS_CTR_COUNT; i++) {
+		int ret = knotd_mod_stats_add(mod, ms_counter_names[i], 1, NULL);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+	}
+	return KNOT_EOK;
+}
+
+static int read_secret(knotd_mod_t *mod, ms_mod_ctx_t *ctx)
+{
+	const ms_settings_t *s = &ctx->settings;
+	const char *path = (s->auth_kind == MS_AUTH_TOKEN) ? s->api_token_file : s->api_key_file;
+	ms_err_t err = { 0 };
+	if (ms_secret_read(path, &ctx->secret, &err) != MS_OK) {
+		knotd_mod_log(mod, LOG_ERR, "cannot load credentials, %s; the zone is served "
+		              "but not synced until this is fixed and the module reloaded", err.msg);
+		return KNOT_EACCES;
+	}
+	return KNOT_EOK;
+}
+
+static void log_loaded(knotd_mod_t *mod, const ms_mod_ctx_t *ctx)
+{
+	const ms_settings_t *s = &ctx->settings;
+	knotd_mod_log(mod, LOG_INFO,
+	              "%s %s (ABI %d): syncing with Cloudflare at %s, zone id %s, %s auth, "
+	              "%zu nameserver(s) to publish, check every %u s%s",
+	              MS_NAME, MS_VERSION, MS_KNOT_ABI, s->api_url,
+	              s->zone_id != NULL ? s->zone_id : "looked up by name",
+	              s->auth_kind == MS_AUTH_TOKEN ? "API token" : "e-mail + global key",
+	              s->nameserver_count, s->check_interval,
+	              s->dry_run ? ", dry run: changes are logged, not made" : "");
+}
+
+int multisigner_load(knotd_mod_t *mod)
+{
+	ms_mod_ctx_t *ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL) {
+		return KNOT_ENOMEM;
+	}
+	ctx->zone_name = knot_dname_to_str_alloc(knotd_mod_zone(mod));
+	int ret = (ctx->zone_name != NULL) ? read_settings(mod, &ctx->settings) : KNOT_ENOMEM;
+	if (ret == KNOT_EOK) {
+		ret = read_secret(mod, ctx);
+	}
+	if (ret == KNOT_EOK) {
+		ret = register_counters(mod);
+	}
+	if (ret != KNOT_EOK) {
+		ctx_free(ctx);
+		return ret;
+	}
+	knotd_mod_ctx_set(mod, ctx);
+	log_loaded(mod, ctx);
+	return KNOT_EOK;
+}
+
+void multisigner_unload(knotd_mod_t *mod)
+{
+	/* No logging here: knotd 3.2 may hand us a stale zone name during reload. */
+	ctx_free(knotd_mod_ctx(mod));
+}
+
+KNOTD_MOD_API(multisigner, KNOTD_MOD_FLAG_SCOPE_ZONE,
+              multisigner_load, multisigner_unload, multisigner_conf, multisigner_conf_check);
