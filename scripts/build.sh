@@ -1,0 +1,12 @@
+#!/bin/sh
+# Configure (once) and build the module in the source tree. Extra arguments go
+# to ./configure, e.g. --enable-sanitizers.
+set -eu
+cd "$(dirname "$0")/.."
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt configure ]; then
+	autoreconf -fi
+fi
+if [ ! -f Makefile ] || [ "$#" -gt 0 ]; then
+	./configure "$@"
+fi
+make -j"$(nproc)"

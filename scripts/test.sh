@@ -1,0 +1,8 @@
+#!/bin/sh
+# The whole test suite from a fresh Debian machine: install what is needed,
+# build, run unit tests (cmocka) and integration tests (pytest, real knotd).
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+make check
