@@ -5,4 +5,4 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
-make check
+make --no-print-directory check
