@@ -1,0 +1,51 @@
+/*
+ * One zone the module is loaded for: settings, credentials, what knotd's
+ * configuration says about it, hooks back into knotd (log, counters) and the
+ * worker's bookkeeping. Built by the glue at load, owned by the registry
+ * while registered, freed by the glue after ms_registry_remove() returns.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "knot_env.h"
+#include "settings.h"
+#include "stats.h"
+
+typedef struct {
+	void *opaque; /* the knotd module handle, for the glue's callbacks */
+	void (*log)(void *opaque, int priority, const char *fmt, va_list ap);
+	void (*count)(void *opaque, ms_counter_t counter, uint64_t delta);
+} ms_zone_hooks_t;
+
+struct ms_sync_zone; /* what the sync pass keeps between passes */
+
+typedef struct ms_zone {
+	char *name;             /* "example.com", no trailing dot */
+	ms_settings_t settings;
+	char *secret;           /* API token or global key; never logged */
+	ms_knot_env_t env;
+	ms_zone_hooks_t hooks;
+	struct ms_sync_zone *sync;
+
+	/* Set when the zone must stop what it is doing (unload, shutdown);
+	 * every wait in a pass checks it at least every 100 ms. */
+	atomic_bool abort;
+
+	/* Worker bookkeeping, under the registry lock. */
+	struct ms_zone *next;
+	uint64_t generation;    /* order of registration */
+	double due;             /* monotonic seconds of the next routine pass */
+	bool dirty;             /* something changed: run soon */
+	bool busy;              /* a pass is running */
+	bool superseded;        /* a newer instance for the same zone exists */
+	bool removed;
+} ms_zone_t;
+
+/* Logging and counting from anywhere below the glue. */
+void ms_zone_log(ms_zone_t *z, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ms_zone_count(ms_zone_t *z, ms_counter_t counter, uint64_t delta);
