@@ -6,6 +6,8 @@
  * control socket is under server.rundir.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,6 +147,54 @@ static void read_policy(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_
 	knotd_conf_free(&masters);
 }
 
+/* Take "-c FILE", "-cFILE", "--config=FILE", "--config FILE" (and the same
+ * for -C/--confdb) from knotd's command line. knotd has changed directory to
+ * "/" by now, so a relative path is made absolute against its start-up
+ * directory only if we can know it: we cannot, so such a path is left empty
+ * and keymgr falls back to the key database directory. */
+static void take_opt(const char *arg, const char *next, const char *shrt, const char *lng,
+                     char *dst, bool *used_next)
+{
+	size_t llen = strlen(lng);
+	const char *val = NULL;
+	if (strcmp(arg, shrt) == 0 || strcmp(arg, lng) == 0) {
+		val = next;
+		*used_next = true;
+	} else if (strncmp(arg, shrt, 2) == 0 && arg[2] != '\0') {
+		val = arg + 2;
+	} else if (strncmp(arg, lng, llen) == 0 && arg[llen] == '=') {
+		val = arg + llen + 1;
+	}
+	if (val != NULL && val[0] == '/') {
+		snprintf(dst, MS_PATH_MAX, "%s", val);
+	}
+}
+
+static void read_cmdline(ms_knot_env_t *env)
+{
+	char buf[8192];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = (fd >= 0) ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (n <= 0) {
+		return;
+	}
+	buf[n] = '\0';
+	const char *end = buf + n;
+	for (const char *arg = buf; arg < end; arg += strlen(arg) + 1) {
+		const char *next = arg + strlen(arg) + 1;
+		next = (next < end) ? next : "";
+		bool used = false;
+		take_opt(arg, next, "-c", "--config", env->conf_file, &used);
+		take_opt(arg, next, "-C", "--confdb", env->conf_db, &used);
+		if (used && next[0] != '\0') {
+			arg = next;
+		}
+	}
+}
+
 void ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env)
 {
 	memset(env, 0, sizeof(*env));
@@ -152,4 +202,5 @@ void ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env)
 	read_listen(mod, env);
 	read_paths(mod, zone, env);
 	read_policy(mod, zone, env);
+	read_cmdline(env);
 }

@@ -28,6 +28,10 @@ typedef struct {
 	uint32_t propagation_delay;       /* seconds */
 	int64_t zonefile_sync;            /* -1: never flushed, 0: at once */
 	bool secondary;                   /* the zone has a master: it is transferred */
+	/* How knotd was started, so that keymgr reads the same configuration:
+	 * "-c <file>" or "-C <confdb>"; both empty: use "-d <kasp_db>". */
+	char conf_file[MS_PATH_MAX];
+	char conf_db[MS_PATH_MAX];
 } ms_knot_env_t;
 
 #ifdef KNOTD_MOD_ABI_VERSION
