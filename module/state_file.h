@@ -1,0 +1,20 @@
+/*
+ * Whole-file reads and atomic replacement for the per-zone state files:
+ * a reader sees either the old file or the new one, never a torn write,
+ * even after a crash or power loss.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Replace path with data: write a temporary file (mode 0600) in the same
+ * directory, fsync it, rename it over path, fsync the directory. On failure
+ * path is unchanged and no temporary file is left behind. */
+ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_err_t *err);
+
+/* Read the whole of path into buf (NUL-terminated); *len gets its length.
+ * MS_ENOTFOUND when there is no such file (a zone's first pass), MS_ETOOBIG
+ * when it does not fit in cap - 1 bytes, MS_EIO on other failures. */
+ms_rc_t ms_state_file_read(const char *path, char *buf, size_t cap, size_t *len, ms_err_t *err);
