@@ -32,9 +32,10 @@ if str(TESTS_DIR) not in sys.path:
 from cfsim import DEFAULT_EMAIL, DEFAULT_KEY, DEFAULT_TOKEN, Simulator  # noqa: E402
 
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-# shared/reference sits beside the repository (…/main/../shared) on every machine.
+# A copy of the contract (Cloudflare's published OpenAPI schema and the ZSK
+# list example) ships with the tests, so that no checkout skips the schema check.
 REFERENCE_DIR = Path(os.environ.get("CFSIM_REFERENCE_DIR")
-                     or TESTS_DIR.parent.parent / "shared" / "reference")
+                     or TESTS_DIR / "data" / "reference")
 START_TIMEOUT = 20.0
 
 __all__ = ["cfsim", "cfsim_tls", "cfsim_factory", "CfsimHandle", "CfsimProcess",
