@@ -29,7 +29,7 @@ typedef struct {
 	int64_t zonefile_sync;            /* -1: never flushed, 0: at once */
 	bool secondary;                   /* the zone has a master: it is transferred */
 	/* How knotd was started, so that keymgr reads the same configuration:
-	 * "-c <file>" or "-C <confdb>"; both empty: use "-d <kasp_db>". */
+	 * "-c <file>" or "-C <confdb>"; both empty: use "-D <kasp_db>". */
 	char conf_file[MS_PATH_MAX];
 	char conf_db[MS_PATH_MAX];
 } ms_knot_env_t;

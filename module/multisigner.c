@@ -9,10 +9,15 @@
 #include <string.h>
 
 #include "knot_compat.h"
+#include "http.h"
+#include "knot_env.h"
+#include "registry.h"
 #include "secret.h"
 #include "settings.h"
 #include "stats.h"
+#include "sync.h"
 #include "version.h"
+#include "zone.h"
 
 #define MOD_API_URL        "\x07""api-url"
 #define MOD_API_TOKEN_FILE "\x0e""api-token-file"
@@ -23,6 +28,7 @@
 #define MOD_NAMESERVER     "\x0a""nameserver"
 #define MOD_CHECK_INTERVAL "\x0e""check-interval"
 #define MOD_DRY_RUN        "\x07""dry-run"
+#define MOD_HOLD_TIME      "\x09""hold-time"
 
 const yp_item_t multisigner_conf[] = {
 	{ MOD_API_URL,        YP_TSTR,   YP_VSTR = { MS_DEFAULT_API_URL } },
@@ -36,6 +42,8 @@ const yp_item_t multisigner_conf[] = {
 	{ MOD_CHECK_INTERVAL, YP_TINT,   YP_VINT = { 0, INT32_MAX, MS_DEFAULT_CHECK_INTERVAL,
 	                                             YP_STIME } },
 	{ MOD_DRY_RUN,        YP_TBOOL,  YP_VBOOL = { false } },
+	/* 0: DNSKEY TTL + the zone's largest TTL + check interval. */
+	{ MOD_HOLD_TIME,      YP_TINT,   YP_VINT = { 0, 30 * 86400, 0, YP_STIME } },
 	{ NULL }
 };
 
@@ -123,21 +131,16 @@ const char *const ms_counter_names[MS_CTR_COUNT] = {
 	[MS_CTR_API_FAILURES] = "api-failures",
 };
 
-typedef struct {
-	ms_settings_t settings;
-	char *zone_name;    /* copied at load: knotd's may be gone at unload */
-	char *secret;       /* API token or global key, never logged */
-} ms_mod_ctx_t;
-
-static void ctx_free(ms_mod_ctx_t *ctx)
+static void zone_free(ms_zone_t *zone)
 {
-	if (ctx == NULL) {
+	if (zone == NULL) {
 		return;
 	}
-	ms_secret_free(ctx->secret);
-	ms_settings_free(&ctx->settings);
-	free(ctx->zone_name);
-	free(ctx);
+	ms_sync_zone_free(zone);
+	ms_secret_free(zone->secret);
+	ms_settings_free(&zone->settings);
+	free(zone->name);
+	free(zone);
 }
 
 static char *dup_conf_str(knotd_mod_t *mod, const yp_name_t *item)
@@ -147,16 +150,23 @@ static char *dup_conf_str(knotd_mod_t *mod, const yp_name_t *item)
 	return (c.single.string != NULL) ? strdup(c.single.string) : NULL;
 }
 
+/* Names as Cloudflare writes them: no root dot. */
+static char *name_without_dot(const knot_dname_t *dname)
+{
+	char *name = knot_dname_to_str_alloc(dname);
+	size_t len = (name != NULL) ? strlen(name) : 0;
+	if (len > 1 && name[len - 1] == '.') {
+		name[len - 1] = '\0';
+	}
+	return name;
+}
+
 static int read_nameservers(knotd_mod_t *mod, ms_settings_t *s)
 {
 	knotd_conf_t ns = knotd_conf_mod(mod, MOD_NAMESERVER);
 	int ret = KNOT_EOK;
 	for (size_t i = 0; i < ns.count && i < MS_MAX_NAMESERVERS; i++) {
-		char *name = knot_dname_to_str_alloc(ns.multi[i].dname);
-		size_t len = (name != NULL) ? strlen(name) : 0;
-		if (len > 1 && name[len - 1] == '.') {
-			name[len - 1] = '\0'; /* Cloudflare writes names without the root dot */
-		}
+		char *name = name_without_dot(ns.multi[i].dname);
 		if (name == NULL) {
 			ret = KNOT_ENOMEM;
 			break;
@@ -177,6 +187,7 @@ static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
 	s->ca_file = dup_conf_str(mod, MOD_CA_FILE);
 	s->auth_kind = (s->api_token_file != NULL) ? MS_AUTH_TOKEN : MS_AUTH_GLOBAL_KEY;
 	s->check_interval = (uint32_t)knotd_conf_mod(mod, MOD_CHECK_INTERVAL).single.integer;
+	s->hold_time = (uint32_t)knotd_conf_mod(mod, MOD_HOLD_TIME).single.integer;
 	s->dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
 	if (s->api_url == NULL) {
 		return KNOT_ENOMEM;
@@ -195,22 +206,22 @@ static int register_counters(knotd_mod_t *mod)
 	return KNOT_EOK;
 }
 
-static int read_secret(knotd_mod_t *mod, ms_mod_ctx_t *ctx)
+static int read_secret(knotd_mod_t *mod, ms_zone_t *zone)
 {
-	const ms_settings_t *s = &ctx->settings;
+	const ms_settings_t *s = &zone->settings;
 	const char *path = (s->auth_kind == MS_AUTH_TOKEN) ? s->api_token_file : s->api_key_file;
 	ms_err_t err = { 0 };
-	if (ms_secret_read(path, &ctx->secret, &err) != MS_OK) {
+	if (ms_secret_read(path, &zone->secret, &err) != MS_OK) {
 		knotd_mod_log(mod, LOG_ERR, "cannot load credentials, %s; the zone is served "
-		              "but not synced until this is fixed and the module reloaded", err.msg);
+		              "but not synced until this is fixed and the zone reloaded", err.msg);
 		return KNOT_EACCES;
 	}
 	return KNOT_EOK;
 }
 
-static void log_loaded(knotd_mod_t *mod, const ms_mod_ctx_t *ctx)
+static void log_loaded(knotd_mod_t *mod, const ms_zone_t *zone)
 {
-	const ms_settings_t *s = &ctx->settings;
+	const ms_settings_t *s = &zone->settings;
 	knotd_mod_log(mod, LOG_INFO,
 	              "%s %s (ABI %d): syncing with Cloudflare at %s, zone id %s, %s auth, "
 	              "%zu nameserver(s) to publish, check every %u s%s",
@@ -221,33 +232,76 @@ static void log_loaded(knotd_mod_t *mod, const ms_mod_ctx_t *ctx)
 	              s->dry_run ? ", dry run: changes are logged, not made" : "");
 }
 
-int multisigner_load(knotd_mod_t *mod)
+/* ---- hooks the worker calls back through (only while the zone is registered) */
+
+static void hook_log(void *opaque, int priority, const char *fmt, va_list ap)
 {
-	ms_mod_ctx_t *ctx = calloc(1, sizeof(*ctx));
-	if (ctx == NULL) {
+	knotd_mod_vlog(opaque, priority, fmt, ap);
+}
+
+static void hook_count(void *opaque, ms_counter_t counter, uint64_t delta)
+{
+	/* Only the worker counts, so thread slot 0 is ours alone. */
+	knotd_mod_stats_incr(opaque, 0, counter, 0, delta);
+}
+
+static int zone_init(knotd_mod_t *mod, ms_zone_t *zone)
+{
+	zone->name = name_without_dot(knotd_mod_zone(mod));
+	if (zone->name == NULL) {
 		return KNOT_ENOMEM;
 	}
-	ctx->zone_name = knot_dname_to_str_alloc(knotd_mod_zone(mod));
-	int ret = (ctx->zone_name != NULL) ? read_settings(mod, &ctx->settings) : KNOT_ENOMEM;
+	atomic_init(&zone->abort, false);
+	zone->hooks = (ms_zone_hooks_t){ .opaque = mod, .log = hook_log, .count = hook_count };
+	ms_knot_env_read(mod, &zone->env);
+	int ret = read_settings(mod, &zone->settings);
 	if (ret == KNOT_EOK) {
-		ret = read_secret(mod, ctx);
+		ret = read_secret(mod, zone);
 	}
 	if (ret == KNOT_EOK) {
 		ret = register_counters(mod);
 	}
-	if (ret != KNOT_EOK) {
-		ctx_free(ctx);
-		return ret;
+	return ret;
+}
+
+static int start_sync(knotd_mod_t *mod, ms_zone_t *zone)
+{
+	ms_err_t err = { 0 };
+	if (ms_http_global_init(&err) != MS_OK ||
+	    ms_registry_add(zone, ms_sync_pass, &err) != MS_OK) {
+		knotd_mod_log(mod, LOG_ERR, "cannot start syncing: %s", err.msg);
+		return KNOT_ERROR;
 	}
-	knotd_mod_ctx_set(mod, ctx);
-	log_loaded(mod, ctx);
 	return KNOT_EOK;
+}
+
+int multisigner_load(knotd_mod_t *mod)
+{
+	ms_zone_t *zone = calloc(1, sizeof(*zone));
+	if (zone == NULL) {
+		return KNOT_ENOMEM;
+	}
+	int ret = zone_init(mod, zone);
+	if (ret == KNOT_EOK) {
+		knotd_mod_ctx_set(mod, zone);
+		log_loaded(mod, zone);
+		ret = start_sync(mod, zone);
+	}
+	if (ret != KNOT_EOK) {
+		knotd_mod_ctx_set(mod, NULL);
+		zone_free(zone);
+	}
+	return ret;
 }
 
 void multisigner_unload(knotd_mod_t *mod)
 {
 	/* No logging here: knotd 3.2 may hand us a stale zone name during reload. */
-	ctx_free(knotd_mod_ctx(mod));
+	ms_zone_t *zone = knotd_mod_ctx(mod);
+	if (zone != NULL) {
+		ms_registry_remove(zone);
+		zone_free(zone);
+	}
 }
 
 KNOTD_MOD_API(multisigner, KNOTD_MOD_FLAG_SCOPE_ZONE,

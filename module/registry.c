@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ratelimit.h"
 #include "registry.h"
 #include "watch.h"
 
@@ -24,6 +25,7 @@ static struct {
 	size_t count;
 	uint64_t generation;
 	ms_pass_fn pass;
+	ms_ratelimit_t *ratelimit; /* the API request budget all zones share */
 	ms_watch_t *watch;
 	int wake_fd;
 	bool running;
@@ -203,10 +205,20 @@ static ms_rc_t start_worker(ms_pass_fn pass, ms_err_t *err)
 	if (ms_watch_new(&reg.watch, &watch_err) != MS_OK) {
 		reg.watch = NULL; /* periodic checks still work */
 	}
+	ms_rc_t rc = ms_ratelimit_new(NULL, &reg.ratelimit, err);
+	if (rc != MS_OK) {
+		ms_watch_free(reg.watch);
+		reg.watch = NULL;
+		close(reg.wake_fd);
+		reg.wake_fd = -1;
+		return rc;
+	}
 	reg.pass = pass;
 	reg.stop = false;
 	int ret = pthread_create(&reg.thread, NULL, worker_main, NULL);
 	if (ret != 0) {
+		ms_ratelimit_free(reg.ratelimit);
+		reg.ratelimit = NULL;
 		ms_watch_free(reg.watch);
 		reg.watch = NULL;
 		close(reg.wake_fd);
@@ -227,6 +239,9 @@ static void stop_worker(void)
 	pthread_mutex_unlock(&reg.lock);
 	wake_worker();
 	pthread_join(reg.thread, NULL);
+	/* Clients keep a pointer but never touch the limiter once freed. */
+	ms_ratelimit_free(reg.ratelimit);
+	reg.ratelimit = NULL;
 	ms_watch_free(reg.watch);
 	reg.watch = NULL;
 	close(reg.wake_fd);
@@ -281,6 +296,7 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 	if (rc == MS_OK) {
 		pthread_mutex_lock(&reg.lock);
 		zone->generation = ++reg.generation;
+		zone->ratelimit = reg.ratelimit;
 		zone->dirty = true;
 		zone->due = ms_now();
 		zone->next = reg.zones;

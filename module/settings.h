@@ -35,6 +35,7 @@ typedef struct {
 	char *nameservers[MS_MAX_NAMESERVERS]; /* FQDN, no trailing dot */
 	size_t nameserver_count;
 	uint32_t check_interval;  /* seconds */
+	uint32_t hold_time;       /* seconds; 0: DNSKEY TTL + largest zone TTL */
 	bool dry_run;
 } ms_settings_t;
 

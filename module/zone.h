@@ -22,6 +22,7 @@ typedef struct {
 } ms_zone_hooks_t;
 
 struct ms_sync_zone; /* what the sync pass keeps between passes */
+struct ms_ratelimit; /* the request budget shared by all zones */
 
 typedef struct ms_zone {
 	char *name;             /* "example.com", no trailing dot */
@@ -30,6 +31,7 @@ typedef struct ms_zone {
 	ms_knot_env_t env;
 	ms_zone_hooks_t hooks;
 	struct ms_sync_zone *sync;
+	struct ms_ratelimit *ratelimit;
 
 	/* Set when the zone must stop what it is doing (unload, shutdown);
 	 * every wait in a pass checks it at least every 100 ms. */

@@ -1,5 +1,6 @@
 """The module builds, loads into a real knotd, and its configuration is checked
 the way Knot's own modules are: by `knotc conf-check` and at knotd's start."""
+import re
 import subprocess
 
 import dns.dnssec
@@ -56,7 +57,7 @@ def test_counters_are_registered(knot):
     configure(knot).start()
     out = knot.knotc("-f", "zone-stats", ZONE).stdout
     for counter in ("sync-passes", "changes", "api-requests", "api-failures"):
-        assert f"[{ZONE}.] mod-multisigner.{counter} = 0" in out, out
+        assert re.search(rf"^\[{ZONE}\.\] mod-multisigner\.{counter} = \d+$", out, re.M), out
 
 
 def test_secret_never_logged(knot):

@@ -1,0 +1,142 @@
+#include <string.h>
+#include <syslog.h>
+
+#include "apply.h"
+
+typedef enum { SIDE_NONE, SIDE_CF, SIDE_LOCAL } side_t;
+
+static side_t side_of(ms_action_kind_t kind)
+{
+	switch (kind) {
+	case MS_ACT_CF_SET_DNSSEC:
+	case MS_ACT_CF_SET_MULTI_PROVIDER:
+	case MS_ACT_CF_CREATE_DNSKEY:
+	case MS_ACT_CF_CREATE_NS:
+	case MS_ACT_CF_DELETE_RECORD:
+		return SIDE_CF;
+	case MS_ACT_LOCAL_IMPORT_KEY:
+	case MS_ACT_LOCAL_ADD_NS:
+	case MS_ACT_LOCAL_REMOVE_IMPORTED_KEY:
+		return SIDE_LOCAL;
+	default:
+		return SIDE_NONE;
+	}
+}
+
+static ms_rc_t create_record(const ms_action_t *a, const char *zone_name, const char *marker,
+                             const ms_cf_writer_t *cf, ms_zone_state_t *state, int64_t now,
+                             ms_err_t *err)
+{
+	ms_cf_record_t rec;
+	bool dnskey = (a->kind == MS_ACT_CF_CREATE_DNSKEY);
+	if (dnskey) {
+		ms_cf_record_dnskey(&rec, zone_name, a->ttl, &a->key, marker);
+	} else {
+		ms_cf_record_ns(&rec, zone_name, a->ttl, a->name, marker);
+	}
+	char id[MS_CF_ID_MAX + 1] = "";
+	ms_rc_t rc = cf->create(cf->ctx, &rec, id, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	/* Ours from now on, before the next pass: not only by the comment. */
+	return dnskey ? ms_zone_state_own_dnskey(state, id, &a->key, now, err)
+	              : ms_zone_state_own_ns(state, id, a->name, now, err);
+}
+
+static ms_rc_t run_cf(const ms_action_t *a, const char *zone_name, const char *marker,
+                      const ms_cf_writer_t *cf, ms_zone_state_t *state, int64_t now,
+                      ms_err_t *err)
+{
+	switch (a->kind) {
+	case MS_ACT_CF_SET_DNSSEC:
+		return cf->set_dnssec(cf->ctx, a->set_status_active, a->set_multi_signer, err);
+	case MS_ACT_CF_SET_MULTI_PROVIDER:
+		return cf->set_multi_provider(cf->ctx, err);
+	case MS_ACT_CF_CREATE_DNSKEY:
+	case MS_ACT_CF_CREATE_NS:
+		return create_record(a, zone_name, marker, cf, state, now, err);
+	case MS_ACT_CF_DELETE_RECORD: {
+		ms_rc_t rc = cf->delete(cf->ctx, a->record_id, err);
+		if (rc == MS_ENOTFOUND) {
+			rc = MS_OK; /* already gone: what we wanted */
+		}
+		if (rc == MS_OK) {
+			ms_zone_state_forget_record(state, a->record_id);
+		}
+		return rc;
+	}
+	default:
+		return ms_err_set(err, MS_EINVAL, "not a Cloudflare action");
+	}
+}
+
+static ms_rc_t run_local(const ms_action_t *a, const ms_local_editor_t *local,
+                         bool *keys_changed, ms_err_t *err)
+{
+	switch (a->kind) {
+	case MS_ACT_LOCAL_IMPORT_KEY:
+		*keys_changed = true;
+		return a->key_in_keydb ? MS_OK : local->import_key(local->ctx, &a->key, err);
+	case MS_ACT_LOCAL_REMOVE_IMPORTED_KEY:
+		*keys_changed = true;
+		return local->remove_key(local->ctx, a->key_id, err);
+	case MS_ACT_LOCAL_ADD_NS:
+		return local->add_ns(local->ctx, a->name, a->ttl, err);
+	default:
+		return ms_err_set(err, MS_EINVAL, "not a local action");
+	}
+}
+
+static void note_failure(ms_zone_t *zone, const ms_action_t *a, const ms_err_t *err,
+                         ms_apply_result_t *result)
+{
+	if (result->failures++ == 0) {
+		result->first_error = *err;
+	}
+	ms_zone_log(zone, LOG_ERR, "failed: %s: %s; the rest of this side waits for the next "
+	            "pass", a->reason, err->msg);
+}
+
+void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
+              const ms_cf_writer_t *cf, const ms_local_editor_t *local,
+              ms_zone_state_t *state, int64_t now, bool dry_run,
+              ms_apply_result_t *result)
+{
+	memset(result, 0, sizeof(*result));
+	bool cf_failed = false, local_failed = false, keys_changed = false;
+	for (size_t i = 0; i < plan->count; i++) {
+		const ms_action_t *a = &plan->actions[i];
+		side_t side = side_of(a->kind);
+		if (side == SIDE_NONE || (side == SIDE_CF ? cf_failed : local_failed)) {
+			continue;
+		}
+		if (dry_run) {
+			ms_zone_log(zone, LOG_NOTICE, "dry run, not done: %s", a->reason);
+			result->changes++;
+			continue;
+		}
+		ms_err_t err = { 0 };
+		ms_rc_t rc = (side == SIDE_CF)
+		             ? run_cf(a, zone->name, marker, cf, state, now, &err)
+		             : run_local(a, local, &keys_changed, &err);
+		if (rc != MS_OK) {
+			note_failure(zone, a, &err, result);
+			*(side == SIDE_CF ? &cf_failed : &local_failed) = true;
+			continue;
+		}
+		ms_zone_log(zone, LOG_INFO, "%s", a->reason);
+		ms_zone_count(zone, MS_CTR_CHANGES, 1);
+		result->changes++;
+	}
+	if (keys_changed && !dry_run) {
+		ms_err_t err = { 0 };
+		if (local->reload_keys(local->ctx, &err) != MS_OK) {
+			if (result->failures++ == 0) {
+				result->first_error = err;
+			}
+			ms_zone_log(zone, LOG_ERR, "failed to make knotd load the changed keys: %s; "
+			            "run 'knotc zone-keys-load %s' if this persists", err.msg, zone->name);
+		}
+	}
+}

@@ -1,0 +1,107 @@
+/*
+ * What knotd serves for one zone, read with DNS queries to knotd's own
+ * listener: apex SOA serial, DNSKEY RRset (with the key tags of the RRSIGs
+ * over it) and NS RRset, plus the key tags of the RRSIGs over the SOA.
+ *
+ * Queries go over UDP (EDNS, DO bit, 1232-byte payload) and are repeated
+ * over TCP when the answer is truncated (a DNSKEY RRset with foreign keys
+ * can be big). Every wait is a poll() of at most MS_LOCAL_DNS_SLICE_MS, after
+ * which the abort flag and the per-query deadline are checked.
+ *
+ * DNS queries are served by knotd's worker threads, never its main thread,
+ * so this is safe from a module thread at any time, also during a reload.
+ *
+ * Parsing is strict: an answer that is not an authoritative (AA) NOERROR
+ * answer to exactly our question, whose answer section holds anything but
+ * the asked RRset and RRSIGs over it by the zone, or whose records do not
+ * parse, is refused.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dnskey.h"
+#include "error.h"
+
+#define MS_LOCAL_DNS_MAX_KEYS   32  /* DNSKEY records in the apex RRset */
+#define MS_LOCAL_DNS_MAX_SIGS   32  /* RRSIGs over one RRset */
+#define MS_LOCAL_DNS_MAX_NS     32  /* NS records at the apex */
+#define MS_LOCAL_DNS_NAME_MAX   253 /* presentation length, no trailing dot */
+#define MS_LOCAL_DNS_TIMEOUT_MS 1000
+#define MS_LOCAL_DNS_SLICE_MS   50
+#define MS_LOCAL_DNS_UDP_PAYLOAD 1232
+
+#define MS_RRTYPE_SOA    6
+#define MS_RRTYPE_NS     2
+#define MS_RRTYPE_DNSKEY 48
+
+typedef struct {
+	struct sockaddr_storage addr; /* knotd's listener, AF_INET or AF_INET6 */
+	int timeout_ms;               /* per query (UDP and TCP each); <= 0: 1 s */
+	const atomic_bool *abort;     /* may be NULL */
+} ms_local_dns_target_t;
+
+typedef struct {
+	uint32_t soa_serial;
+	uint32_t soa_ttl;
+	uint16_t soa_sig_tags[MS_LOCAL_DNS_MAX_SIGS];   /* RRSIG(SOA) key tags, unique */
+	size_t soa_sig_count;
+
+	ms_dnskey_t dnskeys[MS_LOCAL_DNS_MAX_KEYS];     /* served DNSKEY RRset, unique */
+	size_t dnskey_count;                            /* 0: the zone is not signed */
+	uint32_t dnskey_ttl;
+	uint16_t dnskey_sig_tags[MS_LOCAL_DNS_MAX_SIGS]; /* RRSIG(DNSKEY) key tags, unique */
+	size_t dnskey_sig_count;
+
+	char ns[MS_LOCAL_DNS_MAX_NS][MS_LOCAL_DNS_NAME_MAX + 1]; /* lowercase, no
+	                                                           trailing dot */
+	size_t ns_count;
+	uint32_t ns_ttl;
+} ms_local_zone_t;
+
+/* Target from an address literal ("127.0.0.1", "::1") and port. An
+ * unspecified address (0.0.0.0, ::), as knotd may listen on, becomes the
+ * loopback address of its family. */
+ms_rc_t ms_local_dns_target_set(ms_local_dns_target_t *t, const char *addr, uint16_t port,
+                                ms_err_t *err);
+
+/* Same from a socket address (what knotd's `server.listen` gives); AF_UNIX
+ * and other families are refused with MS_EINVAL. */
+ms_rc_t ms_local_dns_target_from_sockaddr(ms_local_dns_target_t *t,
+                                          const struct sockaddr *sa, ms_err_t *err);
+
+/*
+ * Read the zone's apex SOA, DNSKEY and NS (three queries, in that order).
+ * zone: with or without trailing dot. out is fully rewritten.
+ *
+ * MS_OK; MS_ETIMEOUT (no answer in time); MS_EABORTED; MS_ETRANSPORT
+ * (socket errors, SERVFAIL and other failure RCODEs); MS_ENOTFOUND (knotd
+ * answered REFUSED/NOTAUTH/NXDOMAIN: it does not serve the zone);
+ * MS_EPARSE (malformed or non-authoritative answer); MS_ETOOBIG (more
+ * records than a cap above); MS_EINVAL.
+ */
+ms_rc_t ms_local_dns_read(const ms_local_dns_target_t *t, const char *zone,
+                          ms_local_zone_t *out, ms_err_t *err);
+
+/* One query (qtype SOA, DNSKEY or NS) for the apex; fills only the fields
+ * of that type in out (the others are left alone). */
+ms_rc_t ms_local_dns_query(const ms_local_dns_target_t *t, const char *zone, uint16_t qtype,
+                           ms_local_zone_t *out, ms_err_t *err);
+
+/* ---- pieces, exposed for tests ---- */
+
+/* Build our query (EDNS with DO, no RD) into buf; *len gets its size. */
+ms_rc_t ms_local_dns_build_query(const char *zone, uint16_t qtype, uint16_t id,
+                                 uint8_t *buf, size_t cap, size_t *len, ms_err_t *err);
+
+/*
+ * Parse an answer to ms_local_dns_build_query(zone, qtype, id). When the
+ * answer has TC set, *truncated becomes true, MS_OK is returned and out is
+ * not touched; otherwise fills the fields of qtype like ms_local_dns_query.
+ */
+ms_rc_t ms_local_dns_parse(const uint8_t *wire, size_t len, const char *zone, uint16_t qtype,
+                           uint16_t id, bool *truncated, ms_local_zone_t *out, ms_err_t *err);

@@ -1,0 +1,156 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "observe_cf.h"
+
+ms_view_zone_type_t ms_observe_cf_zone_type(const char *type)
+{
+	if (type == NULL || type[0] == '\0') {
+		return MS_VIEW_ZONE_UNKNOWN;
+	}
+	if (strcmp(type, "full") == 0) {
+		return MS_VIEW_ZONE_FULL;
+	}
+	if (strcmp(type, "partial") == 0) {
+		return MS_VIEW_ZONE_PARTIAL;
+	}
+	if (strcmp(type, "secondary") == 0) {
+		return MS_VIEW_ZONE_SECONDARY;
+	}
+	return MS_VIEW_ZONE_OTHER;
+}
+
+void ms_observe_cf_zone(ms_cf_view_t *view, const ms_cf_zone_t *zone)
+{
+	snprintf(view->zone_id, sizeof(view->zone_id), "%s", zone->id);
+	view->type = ms_observe_cf_zone_type(zone->type);
+	size_t n = zone->name_server_count < MS_MAX_NS ? zone->name_server_count : MS_MAX_NS;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(view->name_servers[i], sizeof(view->name_servers[i]), "%s",
+		         zone->name_servers[i]);
+	}
+	view->name_server_count = n;
+}
+
+static ms_rc_t too_many(ms_err_t *err, const char *what, size_t n, size_t cap)
+{
+	return ms_err_set(err, MS_ETOOBIG, "Cloudflare lists %zu %s, more than the %zu this "
+	                  "module handles: remove the extra ones", n, what, cap);
+}
+
+ms_rc_t ms_observe_cf_records(ms_cf_view_t *view, const ms_cf_record_list_t *dnskeys,
+                              const ms_cf_record_list_t *ns, ms_err_t *err)
+{
+	if (dnskeys->count > MS_MAX_RECORDS) {
+		return too_many(err, "apex DNSKEY records", dnskeys->count, MS_MAX_RECORDS);
+	}
+	if (ns->count > MS_MAX_RECORDS) {
+		return too_many(err, "apex NS records", ns->count, MS_MAX_RECORDS);
+	}
+	for (size_t i = 0; i < dnskeys->count; i++) {
+		const ms_cf_record_t *r = &dnskeys->items[i];
+		ms_cf_view_dnskey_t *v = &view->dnskeys[i];
+		snprintf(v->id, sizeof(v->id), "%s", r->id);
+		v->key = r->dnskey;
+		v->ttl = r->ttl;
+		snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+	}
+	view->dnskey_count = dnskeys->count;
+	for (size_t i = 0; i < ns->count; i++) {
+		const ms_cf_record_t *r = &ns->items[i];
+		ms_cf_view_ns_t *v = &view->ns[i];
+		snprintf(v->id, sizeof(v->id), "%s", r->id);
+		snprintf(v->name, sizeof(v->name), "%s", r->ns_host);
+		v->ttl = r->ttl;
+		snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+	}
+	view->ns_count = ns->count;
+	return MS_OK;
+}
+
+ms_rc_t ms_observe_cf_zsks(ms_cf_view_t *view, const ms_cf_zsk_list_t *zsks, ms_err_t *err)
+{
+	if (zsks->count > MS_MAX_KEYS) {
+		return too_many(err, "ZSKs", zsks->count, MS_MAX_KEYS);
+	}
+	memcpy(view->zsks, zsks->items, zsks->count * sizeof(zsks->items[0]));
+	view->zsk_count = zsks->count;
+	return MS_OK;
+}
+
+static ms_rc_t observe_zone(ms_cf_client_t *c, const char *name, const char *zone_id,
+                            ms_cf_view_t *view, ms_err_t *err)
+{
+	ms_cf_zone_t zone;
+	ms_rc_t rc = (zone_id != NULL && zone_id[0] != '\0')
+	             ? ms_cf_get_zone(c, zone_id, &zone, err)
+	             : ms_cf_find_zone(c, name, &zone, err);
+	if (rc == MS_OK) {
+		ms_observe_cf_zone(view, &zone);
+	}
+	return rc;
+}
+
+static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t *err)
+{
+	ms_cf_dnssec_t dnssec;
+	ms_rc_t rc = ms_cf_get_dnssec(c, view->zone_id, &dnssec, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	view->dnssec_status = dnssec.status;
+	view->dnssec_multi_signer = dnssec.multi_signer;
+	view->dnssec_algorithm = dnssec.algorithm;
+	ms_cf_dns_settings_t settings;
+	rc = ms_cf_get_dns_settings(c, view->zone_id, &settings, err);
+	if (rc == MS_OK) {
+		view->multi_provider = settings.multi_provider;
+		view->ns_ttl = settings.ns_ttl;
+	}
+	return rc;
+}
+
+static ms_rc_t observe_records(ms_cf_client_t *c, const char *name, ms_cf_view_t *view,
+                               ms_err_t *err)
+{
+	ms_cf_record_list_t dnskeys = { 0 }, ns = { 0 };
+	ms_rc_t rc = ms_cf_list_records(c, view->zone_id, MS_CF_RR_DNSKEY, name, &dnskeys, err);
+	if (rc == MS_OK) {
+		rc = ms_cf_list_records(c, view->zone_id, MS_CF_RR_NS, name, &ns, err);
+	}
+	if (rc == MS_OK) {
+		rc = ms_observe_cf_records(view, &dnskeys, &ns, err);
+	}
+	ms_cf_record_list_free(&dnskeys);
+	ms_cf_record_list_free(&ns);
+	return rc;
+}
+
+static ms_rc_t observe_zsks(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t *err)
+{
+	ms_cf_zsk_list_t zsks = { 0 };
+	ms_rc_t rc = ms_cf_list_zsks(c, view->zone_id, &zsks, err);
+	if (rc == MS_OK) {
+		rc = ms_observe_cf_zsks(view, &zsks, err);
+	}
+	ms_cf_zsk_list_free(&zsks);
+	return rc;
+}
+
+ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone_id,
+                      ms_cf_view_t *view, ms_err_t *err)
+{
+	memset(view, 0, sizeof(*view));
+	ms_rc_t rc = observe_zone(client, name, zone_id, view, err);
+	if (rc == MS_OK) {
+		rc = observe_settings(client, view, err);
+	}
+	if (rc == MS_OK) {
+		rc = observe_records(client, name, view, err);
+	}
+	if (rc == MS_OK) {
+		rc = observe_zsks(client, view, err);
+	}
+	view->complete = (rc == MS_OK);
+	return rc;
+}

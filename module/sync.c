@@ -1,0 +1,283 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "apply.h"
+#include "cf_client.h"
+#include "observe_cf.h"
+#include "observe_local.h"
+#include "plan.h"
+#include "state_file.h"
+#include "sync.h"
+#include "sync_writers.h"
+#include "zone_state.h"
+
+#define RECHECK_AFTER_CHANGE 2.0   /* s: see a change through promptly */
+#define RETRY_MIN            5.0   /* s: first retry after a failed pass */
+#define MAX_WARNINGS         32
+
+struct ms_sync_zone {
+	ms_cf_client_t *client;
+	ms_zone_state_t state;
+	bool state_loaded;
+	char state_path[MS_PATH_MAX + 64];
+	char marker[MS_CF_COMMENT_MAX + 1];
+	double next_routine;        /* monotonic: next full pass even without events */
+	uint64_t last_fingerprint;
+	unsigned failures;          /* consecutive failed passes */
+	bool recheck;               /* changes were made: the next pass is a full one */
+	uint32_t warned[MAX_WARNINGS]; /* digests of warnings logged last pass */
+	size_t warned_count;
+};
+
+/* ---- per-zone setup ---------------------------------------------------------- */
+
+static void count_request(void *ctx, ms_rc_t rc, long http_status)
+{
+	(void)http_status;
+	ms_zone_t *zone = ctx;
+	ms_zone_count(zone, MS_CTR_API_REQUESTS, 1);
+	if (rc != MS_OK) {
+		ms_zone_count(zone, MS_CTR_API_FAILURES, 1);
+	}
+}
+
+static ms_rc_t make_client(ms_zone_t *zone, ms_cf_client_t **out, ms_err_t *err)
+{
+	const ms_settings_t *s = &zone->settings;
+	ms_cf_config_t cfg = {
+		.api_url = s->api_url,
+		.auth_kind = s->auth_kind,
+		.secret = zone->secret,
+		.email = s->api_email,
+		.ca_file = s->ca_file,
+		.abort_flag = &zone->abort,
+		.ratelimit = zone->ratelimit,
+		.on_request = count_request,
+		.hook_ctx = zone,
+	};
+	return ms_cf_client_new(&cfg, out, err);
+}
+
+static ms_rc_t sync_zone_init(ms_zone_t *zone, ms_err_t *err)
+{
+	struct ms_sync_zone *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	ms_rc_t rc = make_client(zone, &s->client, err);
+	if (rc != MS_OK) {
+		free(s);
+		return rc;
+	}
+	snprintf(s->state_path, sizeof(s->state_path), "%s/%s.json",
+	         zone->env.state_dir, zone->name);
+	ms_plan_owner_marker(zone->name, s->marker, sizeof(s->marker));
+	ms_zone_state_init(&s->state, zone->name);
+	zone->sync = s;
+	return MS_OK;
+}
+
+void ms_sync_zone_free(ms_zone_t *zone)
+{
+	struct ms_sync_zone *s = zone->sync;
+	if (s != NULL) {
+		ms_cf_client_free(s->client);
+		free(s);
+		zone->sync = NULL;
+	}
+}
+
+/* ---- saved state ------------------------------------------------------------- */
+
+static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
+{
+	char *buf = malloc(MS_STATE_TEXT_MAX);
+	if (buf == NULL) {
+		return; /* try again next pass */
+	}
+	size_t len = 0;
+	ms_err_t err = { 0 };
+	ms_rc_t rc = ms_state_file_read(s->state_path, buf, MS_STATE_TEXT_MAX, &len, &err);
+	if (rc == MS_OK) {
+		rc = ms_zone_state_parse(buf, len, zone->name, &s->state, &err);
+	}
+	free(buf);
+	if (rc != MS_OK && rc != MS_ENOTFOUND) {
+		ms_zone_log(zone, LOG_WARNING, "cannot use saved state %s: %s; starting afresh: "
+		            "records are only treated as ours again once proven",
+		            s->state_path, err.msg);
+		ms_zone_state_init(&s->state, zone->name);
+	}
+	s->state_loaded = true;
+}
+
+static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
+{
+	if (mkdir(zone->env.state_dir, 0700) != 0 && errno != EEXIST) {
+		return ms_err_set(err, MS_EIO, "cannot create %s: %s", zone->env.state_dir,
+		                  strerror(errno));
+	}
+	char *buf = malloc(MS_STATE_TEXT_MAX);
+	if (buf == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	size_t len = 0;
+	ms_rc_t rc = ms_zone_state_format(&s->state, buf, MS_STATE_TEXT_MAX, &len, err);
+	if (rc == MS_OK) {
+		rc = ms_state_file_write(s->state_path, buf, len, err);
+	}
+	free(buf);
+	return rc;
+}
+
+/* ---- warnings: logged when they appear, not every pass ----------------------- */
+
+static uint32_t digest(const char *text)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = text; *p != '\0'; p++) {
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	}
+	return h;
+}
+
+static bool was_warned(const struct ms_sync_zone *s, uint32_t d)
+{
+	for (size_t i = 0; i < s->warned_count; i++) {
+		if (s->warned[i] == d) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void log_warnings(ms_zone_t *zone, struct ms_sync_zone *s, const ms_plan_t *plan)
+{
+	uint32_t now_warned[MAX_WARNINGS];
+	size_t count = 0;
+	for (size_t i = 0; i < plan->count; i++) {
+		const ms_action_t *a = &plan->actions[i];
+		if (a->kind != MS_ACT_WARN) {
+			continue;
+		}
+		uint32_t d = digest(a->reason);
+		if (!was_warned(s, d)) {
+			ms_zone_log(zone, LOG_WARNING, "%s", a->reason);
+		}
+		if (count < MAX_WARNINGS) {
+			now_warned[count++] = d;
+		}
+	}
+	memcpy(s->warned, now_warned, count * sizeof(now_warned[0]));
+	s->warned_count = count;
+}
+
+/* ---- the pass ---------------------------------------------------------------- */
+
+typedef struct {
+	ms_local_view_t local;
+	ms_cf_view_t cf;
+	ms_plan_t plan;
+	ms_zone_state_t new_state;
+} pass_data_t;
+
+static double retry_later(struct ms_sync_zone *s, double now, uint32_t interval)
+{
+	double delay = RETRY_MIN * (double)(1u << (s->failures < 6 ? s->failures : 6));
+	s->failures++;
+	return now + (delay < interval ? delay : interval);
+}
+
+static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d,
+                              unsigned *changes, ms_err_t *err)
+{
+	int64_t wall = (int64_t)time(NULL);
+	ms_plan_settings_t ps;
+	ms_plan_settings_from(&zone->settings, zone->name, s->marker, zone->settings.hold_time,
+	                      &ps);
+	ms_rc_t rc = ms_plan(&d->local, &d->cf, &s->state, wall, &ps, &d->plan, &d->new_state, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	log_warnings(zone, s, &d->plan);
+	ms_sync_writers_t w;
+	ms_sync_writers_init(&w, zone, s->client, d->cf.zone_id);
+	ms_apply_result_t result;
+	ms_apply(zone, &d->plan, s->marker, &w.cf, &w.local, &d->new_state, wall,
+	         zone->settings.dry_run, &result);
+	*changes = result.changes;
+	if (!zone->settings.dry_run) {
+		s->state = d->new_state;
+		ms_err_t save_err = { 0 };
+		if (save_state(zone, s, &save_err) != MS_OK) {
+			ms_zone_log(zone, LOG_ERR, "cannot save state: %s; check the permissions of "
+			            "%s", save_err.msg, zone->env.state_dir);
+		}
+	}
+	if (result.failures > 0) {
+		*err = result.first_error;
+		return result.first_error.rc != MS_OK ? result.first_error.rc : MS_EIO;
+	}
+	return MS_OK;
+}
+
+static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, double now)
+{
+	uint32_t interval = zone->settings.check_interval;
+	ms_err_t err = { 0 };
+	ms_rc_t rc = ms_observe_local(zone, &d->local, &err);
+	bool routine = now >= s->next_routine || s->recheck;
+	uint64_t fp = ms_local_view_fingerprint(&d->local);
+	if (rc == MS_OK && !routine && fp == s->last_fingerprint && s->failures == 0) {
+		return s->next_routine; /* an event, but nothing we sync changed */
+	}
+	if (rc == MS_OK) {
+		rc = ms_observe_cf(s->client, zone->name, zone->settings.zone_id, &d->cf, &err);
+	}
+	unsigned changes = 0;
+	if (rc == MS_OK || d->local.complete || d->cf.complete) {
+		/* A partial view still lets the planner add; it never deletes. */
+		ms_err_t perr = { 0 };
+		ms_rc_t prc = plan_and_apply(zone, s, d, &changes, rc == MS_OK ? &err : &perr);
+		rc = (rc == MS_OK) ? prc : rc;
+	}
+	if (atomic_load(&zone->abort)) {
+		return now; /* unloading: nothing more to say */
+	}
+	ms_zone_count(zone, MS_CTR_SYNC_PASSES, 1);
+	if (rc != MS_OK) {
+		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
+		            "sync pass incomplete: %s", err.msg);
+		return retry_later(s, now, interval);
+	}
+	s->failures = 0;
+	s->last_fingerprint = fp;
+	s->next_routine = now + interval;
+	s->recheck = (changes > 0 && !zone->settings.dry_run);
+	return s->recheck ? now + RECHECK_AFTER_CHANGE : s->next_routine;
+}
+
+double ms_sync_pass(ms_zone_t *zone, double now)
+{
+	ms_err_t err = { 0 };
+	if (zone->sync == NULL && sync_zone_init(zone, &err) != MS_OK) {
+		ms_zone_log(zone, LOG_ERR, "cannot start syncing: %s", err.msg);
+		return now + zone->settings.check_interval;
+	}
+	struct ms_sync_zone *s = zone->sync;
+	if (!s->state_loaded) {
+		load_state(zone, s);
+	}
+	pass_data_t *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return now + RETRY_MIN;
+	}
+	double next = run(zone, s, d, now);
+	free(d);
+	return next;
+}

@@ -1,0 +1,25 @@
+/*
+ * The real implementations of apply.h's two interfaces: Cloudflare writes
+ * through the API client, local edits through keymgr and knotc. All waits
+ * honour the zone's abort flag.
+ */
+#pragma once
+
+#include "apply.h"
+#include "cf_client.h"
+#include "keymgr.h"
+#include "zone.h"
+
+typedef struct {
+	ms_cf_writer_t cf;
+	ms_local_editor_t local;
+	/* what the callbacks need */
+	ms_zone_t *zone;
+	ms_cf_client_t *client;
+	const char *zone_id;
+	ms_keymgr_ctx_t keymgr;
+	ms_knotc_ctx_t knotc;
+} ms_sync_writers_t;
+
+void ms_sync_writers_init(ms_sync_writers_t *w, ms_zone_t *zone, ms_cf_client_t *client,
+                          const char *zone_id);
