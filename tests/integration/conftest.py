@@ -18,6 +18,11 @@ except ImportError as e:  # the simulator is optional for the foundation tests
         raise
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a long rollover scenario (runs by default; -m 'not slow' skips)")
+
+
 @pytest.fixture(scope="session")
 def module_so():
     path = os.environ.get("MS_MODULE_SO") or os.path.join(HERE, "..", "..", "multisigner.so")
