@@ -195,6 +195,20 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* What start_worker() set up besides the thread. */
+static void release_worker_resources(void)
+{
+	/* Clients keep a pointer but never touch the limiter once freed. */
+	ms_ratelimit_free(reg.ratelimit);
+	reg.ratelimit = NULL;
+	ms_watch_free(reg.watch);
+	reg.watch = NULL;
+	if (reg.wake_fd >= 0) {
+		close(reg.wake_fd);
+	}
+	reg.wake_fd = -1;
+}
+
 static ms_rc_t start_worker(ms_pass_fn pass, ms_err_t *err)
 {
 	reg.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -207,22 +221,14 @@ static ms_rc_t start_worker(ms_pass_fn pass, ms_err_t *err)
 	}
 	ms_rc_t rc = ms_ratelimit_new(NULL, &reg.ratelimit, err);
 	if (rc != MS_OK) {
-		ms_watch_free(reg.watch);
-		reg.watch = NULL;
-		close(reg.wake_fd);
-		reg.wake_fd = -1;
+		release_worker_resources();
 		return rc;
 	}
 	reg.pass = pass;
 	reg.stop = false;
 	int ret = pthread_create(&reg.thread, NULL, worker_main, NULL);
 	if (ret != 0) {
-		ms_ratelimit_free(reg.ratelimit);
-		reg.ratelimit = NULL;
-		ms_watch_free(reg.watch);
-		reg.watch = NULL;
-		close(reg.wake_fd);
-		reg.wake_fd = -1;
+		release_worker_resources();
 		return ms_err_set(err, MS_EIO, "cannot start the worker thread: %s", strerror(ret));
 	}
 	reg.running = true;
@@ -239,13 +245,7 @@ static void stop_worker(void)
 	pthread_mutex_unlock(&reg.lock);
 	wake_worker();
 	pthread_join(reg.thread, NULL);
-	/* Clients keep a pointer but never touch the limiter once freed. */
-	ms_ratelimit_free(reg.ratelimit);
-	reg.ratelimit = NULL;
-	ms_watch_free(reg.watch);
-	reg.watch = NULL;
-	close(reg.wake_fd);
-	reg.wake_fd = -1;
+	release_worker_resources();
 	reg.running = false;
 }
 

@@ -32,19 +32,24 @@ def module_so():
     return path
 
 
-@pytest.fixture
-def knot_factory(tmp_path, module_so):
-    """Make KnotInstance objects; every one started is stopped afterwards."""
+def instance_factory(cls, tmp_path, module_so):
+    """A generator fixture body: make `cls` instances (KnotInstance or a
+    subclass); every one made is stopped afterwards."""
     made = []
 
     def make(name="knot"):
-        inst = KnotInstance(str(tmp_path), module_so, name=name)
+        inst = cls(str(tmp_path), module_so, name=name)
         made.append(inst)
         return inst
 
     yield make
     for inst in made:
         inst.stop()
+
+
+@pytest.fixture
+def knot_factory(tmp_path, module_so):
+    yield from instance_factory(KnotInstance, tmp_path, module_so)
 
 
 @pytest.fixture

@@ -44,7 +44,8 @@ import dns.rdatatype
 import dns.rdtypes.ANY.DNSKEY
 import pytest
 
-from knot_instance import KnotInstance, zone_text
+from conftest import instance_factory
+from knot_instance import DEFAULT_POLICY, KnotInstance, zone_text
 
 ZONE = "example.com"
 TOKEN_FILE = "cf.token"
@@ -63,14 +64,7 @@ LOCAL_NAMESERVERS = ["ns1.example.net", "ns2.example.net"]
 FOREIGN_APEX_NS = "ns1.third-provider.example"
 
 # The policy of most pairs (the brief's): short DNSKEY TTL, small propagation delay.
-SYNC_POLICY = {
-    "algorithm": "ecdsap256sha256",
-    "dnskey-ttl": "60",
-    "zone-max-ttl": "300",
-    "propagation-delay": "2",
-    "zsk-lifetime": "1h",
-    "ksk-lifetime": "0",
-}
+SYNC_POLICY = dict(DEFAULT_POLICY)
 
 # The fastest ZSK rollover Knot 3.2.6 still does in pre-publish steps that a test
 # can watch (see the comment at the top of test_sync_rollover.py).
@@ -530,16 +524,7 @@ class Pair:
 # ---- fixtures ---------------------------------------------------------------------------
 @pytest.fixture
 def sync_knot_factory(tmp_path, module_so):
-    made = []
-
-    def make(name="knot"):
-        inst = SyncKnot(str(tmp_path), module_so, name=name)
-        made.append(inst)
-        return inst
-
-    yield make
-    for inst in made:
-        inst.stop()
+    yield from instance_factory(SyncKnot, tmp_path, module_so)
 
 
 def configure_module(knot, cf, zone_id=None, nameserver=None, tls=False, **items):
