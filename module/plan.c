@@ -801,10 +801,11 @@ static void plan_setup(planner_t *p)
 	}
 	bool on = ms_cf_dnssec_enabled(p->cf->dnssec_status);
 	if (!on || !p->cf->dnssec_multi_signer) {
-		ms_action_t *a = add(p, MS_ACT_CF_SET_DNSSEC, "enabling%s%s at Cloudflare: "
+		ms_action_t *a = add(p, MS_ACT_CF_SET_DNSSEC, "enabling %s at Cloudflare: "
 		                     "both providers must sign and carry each other's ZSK",
-		                     on ? "" : " DNSSEC",
-		                     p->cf->dnssec_multi_signer ? "" : " multi-signer DNSSEC");
+		                     on ? "multi-signer DNSSEC"
+		                        : p->cf->dnssec_multi_signer ? "DNSSEC"
+		                                                     : "DNSSEC with multi-signer");
 		a->set_status_active = !on;
 		a->set_multi_signer = !p->cf->dnssec_multi_signer;
 	}
