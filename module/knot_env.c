@@ -32,6 +32,7 @@
 #define C_MAX_TTL     "\x0c""zone-max-ttl"
 #define C_PROPAGATION "\x11""propagation-delay"
 #define C_ZF_SYNC     "\x0d""zonefile-sync"
+#define C_CDS         "\x13""cds-cdnskey-publish"
 
 /* dst = base/rel unless rel is absolute. */
 static void join_path(char *dst, const char *base, const char *rel)
@@ -141,6 +142,7 @@ static void read_policy(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_
 	env->zone_max_ttl = (max > 0 && max <= INT32_MAX) ? (uint32_t)max : 0;
 	env->propagation_delay =
 		(uint32_t)knotd_conf(mod, C_POLICY, C_PROPAGATION, id).single.integer;
+	env->cds_cdnskey_publish = knotd_conf(mod, C_POLICY, C_CDS, id).single.option;
 	env->zonefile_sync = knotd_conf_zone(mod, C_ZF_SYNC, zone).single.integer;
 	knotd_conf_t masters = knotd_conf_zone(mod, C_MASTER, zone);
 	env->secondary = masters.count > 0;

@@ -12,6 +12,9 @@
 
 #define MS_PATH_MAX 1024
 
+/* policy.cds-cdnskey-publish, as knotd numbers its options (3.2 to 3.5). */
+enum { MS_CDS_NONE = 0, MS_CDS_DELETE_DNSSEC, MS_CDS_ROLLOVER, MS_CDS_ALWAYS, MS_CDS_DOUBLE_DS };
+
 typedef struct {
 	struct sockaddr_storage listen;   /* a loopback-reachable knotd listener */
 	char storage[MS_PATH_MAX];        /* database.storage */
@@ -27,6 +30,7 @@ typedef struct {
 	uint32_t zone_max_ttl;            /* seconds; 0 = computed by knotd */
 	uint32_t propagation_delay;       /* seconds */
 	int64_t zonefile_sync;            /* -1: never flushed, 0: at once */
+	unsigned cds_cdnskey_publish;     /* MS_CDS_* */
 	bool secondary;                   /* the zone has a master: it is transferred */
 	/* How knotd was started, so that keymgr reads the same configuration:
 	 * "-c <file>" or "-C <confdb>"; both empty: use "-D <kasp_db>". */

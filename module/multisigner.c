@@ -11,6 +11,7 @@
 #include "knot_compat.h"
 #include "http.h"
 #include "knot_env.h"
+#include "policy_check.h"
 #include "registry.h"
 #include "secret.h"
 #include "settings.h"
@@ -264,8 +265,26 @@ static int zone_init(knotd_mod_t *mod, ms_zone_t *zone)
 	return ret;
 }
 
+/* Log what the zone's configuration means for multi-signing; false when
+ * syncing would break the zone. */
+static bool policy_allows_sync(knotd_mod_t *mod, const ms_zone_t *zone)
+{
+	ms_check_note_t notes[MS_CHECK_NOTES_MAX];
+	size_t n = ms_policy_check(&zone->env, &zone->settings, notes, MS_CHECK_NOTES_MAX);
+	bool refuse = false;
+	for (size_t i = 0; i < n; i++) {
+		knotd_mod_log(mod, notes[i].refuse ? LOG_ERR : LOG_WARNING, "%s%s", notes[i].text,
+		              notes[i].refuse ? "; not syncing this zone" : "");
+		refuse |= notes[i].refuse;
+	}
+	return !refuse;
+}
+
 static int start_sync(knotd_mod_t *mod, ms_zone_t *zone)
 {
+	if (!policy_allows_sync(mod, zone)) {
+		return KNOT_EOK; /* knotd serves the zone; we stay out of it */
+	}
 	ms_err_t err = { 0 };
 	if (ms_http_global_init(&err) != MS_OK ||
 	    ms_registry_add(zone, ms_sync_pass, &err) != MS_OK) {

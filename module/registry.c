@@ -295,6 +295,7 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 	ms_rc_t rc = reg.running ? MS_OK : start_worker(pass, err);
 	if (rc == MS_OK) {
 		pthread_mutex_lock(&reg.lock);
+		zone->registered = true;
 		zone->generation = ++reg.generation;
 		zone->ratelimit = reg.ratelimit;
 		zone->dirty = true;
@@ -313,6 +314,9 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 
 void ms_registry_remove(ms_zone_t *zone)
 {
+	if (!zone->registered) {
+		return; /* never added (refused at load): nothing to undo */
+	}
 	pthread_mutex_lock(&reg.lifecycle);
 	pthread_mutex_lock(&reg.lock);
 	zone->removed = true;
@@ -326,6 +330,7 @@ void ms_registry_remove(ms_zone_t *zone)
 		revive_previous(zone);
 	}
 	bool last = (reg.count == 0);
+	zone->registered = false;
 	pthread_mutex_unlock(&reg.lock);
 	if (last && reg.running) {
 		stop_worker();

@@ -25,7 +25,8 @@ typedef double (*ms_pass_fn)(ms_zone_t *zone, double now);
 ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err);
 
 /* Unregister: aborts the zone's running pass and returns once the worker no
- * longer uses it; stops the worker when no zone is left. */
+ * longer uses it; stops the worker when no zone is left. A zone that was
+ * never added is left alone. */
 void ms_registry_remove(ms_zone_t *zone);
 
 /* Number of zones registered (tests, status). */

@@ -45,6 +45,7 @@ typedef struct ms_zone {
 	bool busy;              /* a pass is running */
 	bool superseded;        /* a newer instance for the same zone exists */
 	bool removed;
+	bool registered;        /* ms_registry_add() succeeded */
 } ms_zone_t;
 
 /* Logging and counting from anywhere below the glue. */

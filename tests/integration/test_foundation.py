@@ -161,3 +161,22 @@ def test_bad_configuration_is_refused(knot, case):
     started = knot.read_stderr() + knot.read_log()
     assert expected in started, started
     assert TOKEN not in checked.stderr + started
+
+
+def test_wrong_algorithm_is_refused_but_zone_served(knot):
+    configure(knot)
+    knot.policy["algorithm"] = "ecdsap384sha384"
+    knot.start()
+    knot.wait_log("not syncing this zone")
+    assert "signs with algorithm 14, Cloudflare only with 13" in knot.read_log()
+    dnskey = wait_until(lambda: knot.rrset(ZONE, "DNSKEY"), 10, what="DNSKEY RRset")
+    assert {r.algorithm for r in dnskey} == {14}
+    knot.stop()
+    assert "syncing with Cloudflare" in knot.read_log()   # the load line still came
+
+
+def test_unsafe_timing_is_warned_with_numbers(knot):
+    configure(knot, check_interval="10").start()
+    line = knot.wait_log("propagation-delay (2 s) is shorter than")
+    assert line
+    assert "10 s) + API latency (10 s) + largest DNSKEY TTL (3600 s)" in knot.read_log()
