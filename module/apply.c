@@ -17,6 +17,7 @@ static side_t side_of(ms_action_kind_t kind)
 	case MS_ACT_LOCAL_IMPORT_KEY:
 	case MS_ACT_LOCAL_ADD_NS:
 	case MS_ACT_LOCAL_REMOVE_IMPORTED_KEY:
+	case MS_ACT_LOCAL_HOLD_ZSK:
 		return SIDE_LOCAL;
 	default:
 		return SIDE_NONE;
@@ -83,6 +84,9 @@ static ms_rc_t run_local(const ms_action_t *a, const ms_local_editor_t *local,
 		return local->remove_key(local->ctx, a->key_id, err);
 	case MS_ACT_LOCAL_ADD_NS:
 		return local->add_ns(local->ctx, a->name, a->ttl, err);
+	case MS_ACT_LOCAL_HOLD_ZSK:
+		*keys_changed = true;
+		return local->hold_key(local->ctx, a->key_id, a->when, err);
 	default:
 		return ms_err_set(err, MS_EINVAL, "not a local action");
 	}
@@ -128,6 +132,7 @@ void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
 		ms_zone_log(zone, LOG_INFO, "%s", a->reason);
 		ms_zone_count(zone, MS_CTR_CHANGES, 1);
 		result->changes++;
+		result->holds += (a->kind == MS_ACT_LOCAL_HOLD_ZSK);
 	}
 	if (keys_changed && !dry_run) {
 		ms_err_t err = { 0 };

@@ -34,12 +34,15 @@ typedef struct {
 	ms_rc_t (*import_key)(void *ctx, const ms_dnskey_t *key, ms_err_t *err);
 	ms_rc_t (*remove_key)(void *ctx, const char *key_id, ms_err_t *err);
 	ms_rc_t (*add_ns)(void *ctx, const char *name, uint32_t ttl, ms_err_t *err);
+	/* Move one of our keys' publish time (rule 3 gate). */
+	ms_rc_t (*hold_key)(void *ctx, const char *key_id, int64_t when, ms_err_t *err);
 	/* Make knotd pick up key database changes (zone-keys-load). */
 	ms_rc_t (*reload_keys)(void *ctx, ms_err_t *err);
 } ms_local_editor_t;
 
 typedef struct {
 	unsigned changes;       /* made (or, in a dry run, that would be made) */
+	unsigned holds;         /* of which rollover holds: no need to re-check soon */
 	unsigned failures;
 	ms_err_t first_error;   /* of the first failure */
 } ms_apply_result_t;

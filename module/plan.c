@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "plan.h"
 
@@ -44,6 +45,23 @@ typedef struct {
 	int dnskey_dup_of[MS_MAX_RECORDS];     /* index of the record kept, or -1 */
 	int ns_dup_of[MS_MAX_RECORDS];
 } planner_t;
+
+/* Times in log reasons, as operators read them: 2026-11-28T05:43:10Z. */
+typedef struct {
+	char text[32];
+} when_text_t;
+
+static when_text_t when_text(int64_t t)
+{
+	when_text_t w = { "" };
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL || strftime(w.text, sizeof(w.text), "%Y-%m-%dT%H:%M:%SZ",
+	                                            &tm) == 0) {
+		snprintf(w.text, sizeof(w.text), "%lld", (long long)t);
+	}
+	return w;
+}
 
 /* ---- small facts ---- */
 
@@ -361,6 +379,10 @@ static void choose_nameservers(planner_t *p)
 static uint32_t largest_dnskey_ttl(const planner_t *p)
 {
 	uint32_t ttl = p->local->dnskey_ttl;
+	if (!p->cf->complete && ttl < MS_CF_TTL_MIN) {
+		/* Cloudflare's TTLs unknown this pass: no record there is below 60 s. */
+		ttl = MS_CF_TTL_MIN;
+	}
 	for (size_t i = 0; i < p->cf->zsk_count; i++) {
 		ttl = p->cf->zsks[i].ttl > ttl ? p->cf->zsks[i].ttl : ttl;
 	}
@@ -995,15 +1017,75 @@ static void plan_key_removals(planner_t *p)
 			continue;
 		}
 		ms_action_t *a = add(p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY, "removing Cloudflare's ZSK "
-		                     "%u from knotd: Cloudflare stopped serving it at %lld and the hold "
+		                     "%u from knotd: Cloudflare stopped serving it at %s and the hold "
 		                     "time has passed (%lld s)", ms_dnskey_tag(&e->key),
-		                     (long long)e->gone_since, (long long)(p->now - e->gone_since));
+		                     when_text(e->gone_since).text,
+		                     (long long)(p->now - e->gone_since));
 		a->key = e->key;
 		snprintf(a->key_id, sizeof(a->key_id), "%s", k->id);
 	}
 }
 
 /* Changes that keep coming back mean the last ones did not take. */
+/* ---- rule 3: a new ZSK signs only once every provider has served it ---- */
+
+/* Slack so that a pass that comes a little late still holds in time. */
+#define HOLD_SLACK 5
+
+static bool waiting_to_sign(const planner_t *p, const ms_local_key_t *k)
+{
+	return k->role == MS_ROLE_ZSK && !k->public_only && k->publish != 0 &&
+	       k->publish <= p->now && (k->active == 0 || k->active > p->now);
+}
+
+/* When the key may start signing: TTL_K after Cloudflare first had it;
+ * never while Cloudflare has not confirmed it. */
+static int64_t earliest_signing(const planner_t *p, const ms_dnskey_t *key)
+{
+	int64_t since = 0;
+	ms_plan_zsk_confirmed_since(p->state, key, p->now, 0, &since);
+	return since != 0 ? since + (int64_t)p->ttl_k : INT64_MAX;
+}
+
+static void hold_zsk(planner_t *p, const ms_local_key_t *k)
+{
+	int64_t lead = (int64_t)p->set->propagation_delay + (int64_t)p->local->dnskey_ttl;
+	int64_t knotd_signs_at = k->publish + lead;
+	int64_t may_sign_at = earliest_signing(p, &k->key);
+	if (knotd_signs_at >= may_sign_at ||
+	    knotd_signs_at > p->now + (int64_t)p->set->check_interval + HOLD_SLACK) {
+		return; /* safe, or a later pass can still hold it */
+	}
+	/* A publish time in the future would unpublish the key: at most now. */
+	int64_t when = may_sign_at == INT64_MAX || may_sign_at - lead > p->now
+	               ? p->now : may_sign_at - lead;
+	if (when <= k->publish) {
+		return;
+	}
+	ms_action_t *a = add(p, MS_ACT_LOCAL_HOLD_ZSK, "holding ZSK %u: %s; moving its publish "
+	                     "time to %s so that knotd signs with it no earlier than %s",
+	                     ms_dnskey_tag(&k->key),
+	                     may_sign_at == INT64_MAX ? "Cloudflare has not confirmed it yet"
+	                                              : "Cloudflare has not served it for the "
+	                                                "largest DNSKEY TTL yet",
+	                     when_text(when).text, when_text(when + lead).text);
+	a->key = k->key;
+	a->when = when;
+	snprintf(a->key_id, sizeof(a->key_id), "%s", k->id);
+}
+
+static void plan_rollover_gate(planner_t *p)
+{
+	if (!p->set->hold_activation || !p->local->complete) {
+		return;
+	}
+	for (size_t i = 0; i < p->local->key_count; i++) {
+		if (waiting_to_sign(p, &p->local->keys[i])) {
+			hold_zsk(p, &p->local->keys[i]);
+		}
+	}
+}
+
 static void track_out_of_step(planner_t *p)
 {
 	if (!ms_plan_has_changes(p->plan)) {
@@ -1068,6 +1150,7 @@ static void plan_pass(planner_t *p)
 	plan_nameservers(p);
 	plan_deletions(p);
 	plan_key_removals(p);
+	plan_rollover_gate(p);
 	track_out_of_step(p);
 }
 
@@ -1152,6 +1235,7 @@ const char *ms_action_kind_name(ms_action_kind_t kind)
 	case MS_ACT_LOCAL_IMPORT_KEY:          return "local-import-key";
 	case MS_ACT_LOCAL_ADD_NS:              return "local-add-ns";
 	case MS_ACT_LOCAL_REMOVE_IMPORTED_KEY: return "local-remove-imported-key";
+	case MS_ACT_LOCAL_HOLD_ZSK:            return "local-hold-zsk";
 	}
 	return "unknown";
 }

@@ -40,6 +40,7 @@ typedef enum {
 	MS_ACT_LOCAL_IMPORT_KEY,          /* keymgr import-pub key; zone-keys-load */
 	MS_ACT_LOCAL_ADD_NS,              /* add name to the apex NS (zone-file zones) */
 	MS_ACT_LOCAL_REMOVE_IMPORTED_KEY, /* keymgr delete key_id; zone-keys-load */
+	MS_ACT_LOCAL_HOLD_ZSK,            /* keymgr set key_id publish=when; zone-keys-load */
 } ms_action_kind_t;
 
 typedef enum {
@@ -69,6 +70,7 @@ typedef struct {
 	bool set_multi_signer;               /* CF_SET_DNSSEC: dnssec_multi_signer -> true */
 	bool key_in_keydb;                   /* IMPORT_KEY: already imported, not yet served:
 	                                        only zone-keys-load is needed */
+	int64_t when;                        /* HOLD_ZSK: the key's new publish time */
 	char reason[MS_REASON_MAX];          /* "zone example.com: exporting ZSK 12345 ..." */
 } ms_action_t;
 
@@ -84,6 +86,11 @@ typedef struct {
 	const char *const *nameservers;  /* ours; none: local apex NS minus Cloudflare's */
 	size_t nameserver_count;
 	const char *owner_marker;        /* exact comment on records we create */
+	/* Rule 3 gate: knotd activates a new ZSK at publish + propagation_delay +
+	 * its DNSKEY TTL; the planner moves `publish` forward (never past now)
+	 * until Cloudflare has served the key for the largest DNSKEY TTL. */
+	bool hold_activation;
+	uint32_t propagation_delay;      /* the zone policy's, seconds */
 } ms_plan_settings_t;
 
 /* Planner settings from the module's (zone, marker and the nameserver

@@ -193,6 +193,7 @@ static double retry_later(struct ms_sync_zone *s, double now, uint32_t interval)
 	return now + (delay < interval ? delay : interval);
 }
 
+/* *changes: what calls for a prompt re-check (rollover holds do not). */
 static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d,
                               unsigned *changes, ms_err_t *err)
 {
@@ -200,6 +201,8 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	ms_plan_settings_t ps;
 	ms_plan_settings_from(&zone->settings, zone->name, s->marker, zone->settings.hold_time,
 	                      &ps);
+	ps.hold_activation = true;
+	ps.propagation_delay = zone->env.propagation_delay;
 	ms_rc_t rc = ms_plan(&d->local, &d->cf, &s->state, wall, &ps, &d->plan, &d->new_state, err);
 	if (rc != MS_OK) {
 		return rc;
@@ -210,7 +213,7 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	ms_apply_result_t result;
 	ms_apply(zone, &d->plan, s->marker, &w.cf, &w.local, &d->new_state, wall,
 	         zone->settings.dry_run, &result);
-	*changes = result.changes;
+	*changes = result.changes - result.holds;
 	if (!zone->settings.dry_run) {
 		s->state = d->new_state;
 		ms_err_t save_err = { 0 };

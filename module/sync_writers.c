@@ -60,6 +60,12 @@ static ms_rc_t local_remove(void *ctx, const char *key_id, ms_err_t *err)
 	return rc == MS_ENOTFOUND ? MS_OK : rc;
 }
 
+static ms_rc_t local_hold(void *ctx, const char *key_id, int64_t when, ms_err_t *err)
+{
+	ms_sync_writers_t *w = ctx;
+	return ms_keymgr_set_publish(&w->keymgr, w->zone->name, key_id, when, err);
+}
+
 static ms_rc_t local_reload_keys(void *ctx, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
@@ -128,5 +134,6 @@ void ms_sync_writers_init(ms_sync_writers_t *w, ms_zone_t *zone, ms_cf_client_t 
 	                          .create = cf_create, .delete = cf_delete };
 	w->local = (ms_local_editor_t){ .ctx = w, .import_key = local_import,
 	                                .remove_key = local_remove, .add_ns = local_add_ns,
+	                                .hold_key = local_hold,
 	                                .reload_keys = local_reload_keys };
 }

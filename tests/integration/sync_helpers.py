@@ -675,6 +675,10 @@ def run_local_rollover(pair, label):
         f"new ZSK {new_key.tag} never started signing\n{pair.describe()}"
     assert seen["cf_at_sign"], \
         f"knotd signed with ZSK {new_key.tag} before Cloudflare had it\n{pair.describe()}"
+    # Rule 3: and only once Cloudflare has served it for TTL_K (1 s for polling).
+    assert seen["signs"] - seen["cf"] >= pair.ttl_k - 1.0, \
+        f"knotd signed with ZSK {new_key.tag} {seen['signs'] - seen['cf']:.1f} s after it " \
+        f"reached Cloudflare, before TTL_K ({pair.ttl_k} s)\n{pair.describe()}"
     print(f"[{label}] new ZSK signs {seen['signs'] - seen['local']:.2f} s after publication, "
           f"{seen['signs'] - seen['cf']:.2f} s after it reached Cloudflare")
 

@@ -38,7 +38,8 @@ import time
 import pytest
 
 from sync_helpers import (CHECK_INTERVAL, FAST_POLICY, LOCAL_NAMESERVERS, MARGIN, ZONE, Key,
-                          fast_zone_text, record_writes, rollover_bounds, run_local_rollover)
+                          fast_zone_text, record_writes, rollover_bounds, run_local_rollover,
+                          watch_local_rollover)
 from sync_helpers import sync_knot_factory, sync_pair_factory  # noqa: F401 (fixtures)
 
 HOLD_TIME = 20            # seconds; hold-time for Cloudflare's removed keys
@@ -157,4 +158,38 @@ def test_restart_in_the_middle_of_a_rollover(sync_pair_factory):
     assert set(deleted) <= old_ids, f"records deleted after the restart: {deleted}"
     files = pair.state_files()
     assert files and any(ZONE in text for text in files.values()), files
+    pair.assert_foreign_untouched()
+
+
+API_OUTAGE = 30           # seconds of 503 from every API path during a rollover
+
+
+@pytest.mark.slow
+def test_rollover_gate_holds_new_zsk_through_api_outage(sync_pair_factory):
+    """Rule 3 when Cloudflare's API is down: the new ZSK must not sign until the
+    API is back, the key is at Cloudflare, and TTL_K has passed after that."""
+    pair = sync_pair_factory(policy=FAST_POLICY, text=fast_zone_text())
+    pair.wait(pair.keys_in_step, pair.keys_timeout, "initial key exchange")
+    (old_key,) = pair.our_zsks()
+    pair.cf.add_fault("status", status=503, code=10000, duration=API_OUTAGE,
+                      message="Service Unavailable")
+    t_outage = time.monotonic()
+    pair.knot.knotc("zone-key-rollover", pair.zone, "zsk")
+    t_recovered = t_outage + API_OUTAGE
+    # Without the module knotd would sign after propagation-delay + dnskey-ttl
+    # (11 s): well inside the outage.
+    seen = watch_local_rollover(pair, {old_key},
+                                API_OUTAGE + 2 * CHECK_INTERVAL + pair.ttl_k + 2 * MARGIN)
+    assert seen["key"] is not None, f"knotd never published a new ZSK\n{pair.describe()}"
+    assert seen["cf"] is not None and seen["signs"] is not None, pair.describe()
+    print(f"new ZSK {seen['key'].tag}: at Cloudflare {seen['cf'] - t_recovered:+.1f} s after "
+          f"the API recovered, signs {seen['signs'] - seen['cf']:.1f} s after that "
+          f"(TTL_K {pair.ttl_k} s)")
+    assert seen["cf"] >= t_recovered - 1.0, "a key reached Cloudflare during the outage?"
+    assert seen["signs"] >= seen["cf"] + pair.ttl_k - 1.0, \
+        f"knotd signed with ZSK {seen['key'].tag} before Cloudflare had served it for " \
+        f"TTL_K\n{pair.describe()}"
+    assert "holding ZSK %d: Cloudflare has not confirmed it yet" % seen["key"].tag \
+        in pair.knot.read_log()
+    pair.assert_no_duplicates()
     pair.assert_foreign_untouched()

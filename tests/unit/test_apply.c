@@ -71,6 +71,12 @@ static ms_rc_t f_add_ns(void *ctx, const char *n, uint32_t ttl, ms_err_t *err)
 	return record(ctx, "add_ns", err);
 }
 
+static ms_rc_t f_hold(void *ctx, const char *id, int64_t when, ms_err_t *err)
+{
+	(void)id; (void)when;
+	return record(ctx, "hold", err);
+}
+
 static ms_rc_t f_reload(void *ctx, ms_err_t *err)
 {
 	return record(ctx, "reload_keys", err);
@@ -88,7 +94,7 @@ static void setup_env(fake_t *f, ms_cf_writer_t *cf, ms_local_editor_t *local, m
 {
 	memset(f, 0, sizeof(*f));
 	*cf = (ms_cf_writer_t){ f, f_dnssec, f_multi, f_create, f_delete };
-	*local = (ms_local_editor_t){ f, f_import, f_remove, f_add_ns, f_reload };
+	*local = (ms_local_editor_t){ f, f_import, f_remove, f_add_ns, f_hold, f_reload };
 	memset(zone, 0, sizeof(*zone));
 	zone->name = (char *)"example.com";
 	zone->hooks.log = count_log;

@@ -323,6 +323,13 @@ static void sim_one(world_t *w, const ms_action_t *a)
 		keydb_del(w, a->key_id);
 		unserve(w, a->key);
 		break;
+	case MS_ACT_LOCAL_HOLD_ZSK:
+		for (size_t i = 0; i < w->local.key_count; i++) {
+			if (strcmp(w->local.keys[i].id, a->key_id) == 0) {
+				w->local.keys[i].publish = a->when;
+			}
+		}
+		break;
 	}
 }
 
@@ -632,6 +639,101 @@ static void export_rollover_adds_new_then_deletes_old(void **state)
 	sim_apply(w);
 	assert_settled(w);
 	assert_null(ms_zone_state_find_our_zsk(&w->state, KEY(ZSK1)));
+}
+
+/* ---- rule 3 gate: hold a new ZSK until Cloudflare has served it ---- */
+
+#define PROP 30   /* the policy's propagation-delay in these tests */
+
+/* Settled zone, gate on; knotd has just pre-published ZSK2 (active 0). */
+static ms_local_key_t *prepublish_zsk2(world_t *w, int64_t published_ago)
+{
+	settle(w);
+	w->set.hold_activation = true;
+	w->set.propagation_delay = PROP;
+	ms_local_key_t *k = keydb_add(w, ZSK2, MS_ROLE_ZSK, false, "zsk2");
+	serve(w, ZSK2);
+	k->publish = w->now - published_ago;
+	/* The settled keys are active: not waiting to sign. */
+	for (size_t i = 0; i < w->local.key_count; i++) {
+		if (strcmp(w->local.keys[i].id, "zsk2") != 0) {
+			w->local.keys[i].active = T0 - 86400;
+		}
+	}
+	return k;
+}
+
+static void rule3_holds_zsk_cloudflare_has_not_confirmed(void **state)
+{
+	world_t *w = W;
+	/* knotd would sign at publish + 30 + 300: due within one interval. */
+	prepublish_zsk2(w, PROP + 300 - INTERVAL);
+	w->cf.complete = false;     /* the API is down: nothing confirms the key */
+	const ms_plan_t *p = plan(w);
+	const ms_action_t *a = find(p, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL);
+	assert_non_null(a);
+	assert_string_equal(a->key_id, "zsk2");
+	assert_int_equal(a->when, w->now);  /* never in the future: that would unpublish */
+	assert_non_null(strstr(a->reason, "has not confirmed it yet"));
+}
+
+static void rule3_no_hold_while_activation_is_far(void **state)
+{
+	world_t *w = W;
+	/* knotd signs in 330 s, more than an interval away: a later pass holds. */
+	prepublish_zsk2(w, 0);
+	w->cf.complete = false;
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_LOCAL_HOLD_ZSK), 0);
+}
+
+static void rule3_releases_once_served_for_ttl_k(void **state)
+{
+	world_t *w = W;
+	ms_local_key_t *k = prepublish_zsk2(w, PROP + 300 - 10);
+	/* Exported in this pass, and held: Cloudflare has not confirmed it. */
+	plan(w);
+	assert_non_null(find(&w->plan, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL));
+	sim_apply(w);
+	assert_int_equal(k->publish, w->now);
+	/* Cloudflare lists it from the next pass on: confirmed then. */
+	w->now += 5;
+	plan(w);
+	sim_apply(w);
+	int64_t confirmed = 0;
+	ms_plan_zsk_confirmed_since(&w->state, KEY(ZSK2), w->now, 0, &confirmed);
+	assert_int_equal(confirmed, w->now);
+	/* Activation comes near again, but TTL_K (Cloudflare's 3600 s) has not
+	 * passed since the confirmation: hold again, no later than now. */
+	w->now = k->publish + PROP + 300 - INTERVAL;
+	const ms_plan_t *p = plan(w);
+	const ms_action_t *a = find(p, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL);
+	assert_non_null(a);
+	assert_int_equal(a->when, w->now);
+	assert_non_null(strstr(a->reason, "largest DNSKEY TTL"));
+	/* Once confirmed + TTL_K - lead has come, knotd's own timing is safe. */
+	w->now = confirmed + 3600 - PROP - 300;
+	k->publish = w->now;
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_LOCAL_HOLD_ZSK), 0);
+}
+
+static void rule3_gate_leaves_active_imported_and_off(void **state)
+{
+	world_t *w = W;
+	ms_local_key_t *k = prepublish_zsk2(w, PROP + 300);
+	w->cf.complete = false;
+	k->active = w->now - 1;           /* already signing: too late to hold */
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_LOCAL_HOLD_ZSK), 0);
+	k->active = 0;
+	k->public_only = true;            /* an imported key never signs anyway */
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_LOCAL_HOLD_ZSK), 0);
+	k->public_only = false;
+	w->set.hold_activation = false;
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_LOCAL_HOLD_ZSK), 0);
 }
 
 static void rule11_never_deletes_a_key_knotd_still_serves(void **state)
@@ -1351,6 +1453,10 @@ int main(void)
 		T(export_present_key_is_left_alone),
 		T(export_only_our_published_zsks),
 		T(export_rollover_adds_new_then_deletes_old),
+		T(rule3_holds_zsk_cloudflare_has_not_confirmed),
+		T(rule3_no_hold_while_activation_is_far),
+		T(rule3_releases_once_served_for_ttl_k),
+		T(rule3_gate_leaves_active_imported_and_off),
 		T(rule11_never_deletes_a_key_knotd_still_serves),
 		T(rule11_no_deletion_on_partial_views),
 		T(foreign_records_never_touched),
