@@ -30,6 +30,7 @@
 #define MOD_CHECK_INTERVAL "\x0e""check-interval"
 #define MOD_DRY_RUN        "\x07""dry-run"
 #define MOD_HOLD_TIME      "\x09""hold-time"
+#define MOD_VERIFY_ADDRESS "\x0e""verify-address"
 
 const yp_item_t multisigner_conf[] = {
 	{ MOD_API_URL,        YP_TSTR,   YP_VSTR = { MS_DEFAULT_API_URL } },
@@ -45,6 +46,7 @@ const yp_item_t multisigner_conf[] = {
 	{ MOD_DRY_RUN,        YP_TBOOL,  YP_VBOOL = { false } },
 	/* 0: DNSKEY TTL + the zone's largest TTL + check interval. */
 	{ MOD_HOLD_TIME,      YP_TINT,   YP_VINT = { 0, 30 * 86400, 0, YP_STIME } },
+	{ MOD_VERIFY_ADDRESS, YP_TADDR,  YP_VADDR = { 53 }, YP_FMULTI },
 	{ NULL }
 };
 
@@ -122,6 +124,14 @@ int multisigner_conf_check(knotd_conf_check_args_t *args)
 		           ns_count, MS_MAX_NAMESERVERS);
 		return check_fail(args, "nameserver", &err);
 	}
+	knotd_conf_t verify = knotd_conf_check_item(args, MOD_VERIFY_ADDRESS);
+	size_t verify_count = verify.count;
+	knotd_conf_free(&verify);
+	if (verify_count > MS_MAX_VERIFY_ADDRS) {
+		ms_err_set(&err, MS_EINVAL, "%zu addresses given, at most %d are supported",
+		           verify_count, MS_MAX_VERIFY_ADDRS);
+		return check_fail(args, "verify-address", &err);
+	}
 	return check_credentials(args);
 }
 
@@ -178,6 +188,15 @@ static int read_nameservers(knotd_mod_t *mod, ms_settings_t *s)
 	return ret;
 }
 
+static void read_verify_addrs(knotd_mod_t *mod, ms_settings_t *s)
+{
+	knotd_conf_t addrs = knotd_conf_mod(mod, MOD_VERIFY_ADDRESS);
+	for (size_t i = 0; i < addrs.count && i < MS_MAX_VERIFY_ADDRS; i++) {
+		s->verify_addrs[s->verify_addr_count++] = addrs.multi[i].addr;
+	}
+	knotd_conf_free(&addrs);
+}
+
 static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
 {
 	s->api_url = dup_conf_str(mod, MOD_API_URL);
@@ -190,6 +209,7 @@ static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
 	s->check_interval = (uint32_t)knotd_conf_mod(mod, MOD_CHECK_INTERVAL).single.integer;
 	s->hold_time = (uint32_t)knotd_conf_mod(mod, MOD_HOLD_TIME).single.integer;
 	s->dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
+	read_verify_addrs(mod, s);
 	if (s->api_url == NULL) {
 		return KNOT_ENOMEM;
 	}
@@ -225,11 +245,13 @@ static void log_loaded(knotd_mod_t *mod, const ms_zone_t *zone)
 	const ms_settings_t *s = &zone->settings;
 	knotd_mod_log(mod, LOG_INFO,
 	              "%s %s (ABI %d): syncing with Cloudflare at %s, zone id %s, %s auth, "
-	              "%zu nameserver(s) to publish, check every %u s%s",
+	              "%zu nameserver(s) to publish, check every %u s, %s%s",
 	              MS_NAME, MS_VERSION, MS_KNOT_ABI, s->api_url,
 	              s->zone_id != NULL ? s->zone_id : "looked up by name",
 	              s->auth_kind == MS_AUTH_TOKEN ? "API token" : "e-mail + global key",
 	              s->nameserver_count, s->check_interval,
+	              s->verify_addr_count > 0 ? "confirming by DNS what Cloudflare serves"
+	                                       : "trusting the API's records",
 	              s->dry_run ? ", dry run: changes are logged, not made" : "");
 }
 

@@ -1,6 +1,8 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "local_dns.h"
 #include "observe_cf.h"
 
 ms_view_zone_type_t ms_observe_cf_zone_type(const char *type)
@@ -153,4 +155,98 @@ ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone
 	}
 	view->complete = (rc == MS_OK);
 	return rc;
+}
+
+/* ---- what Cloudflare's nameservers serve ---------------------------------------- */
+
+static bool has_key(const ms_dnskey_t *keys, size_t n, const ms_dnskey_t *key)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ms_dnskey_equal(&keys[i], key)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Keep only the keys this server serves too. */
+static void intersect(ms_cf_view_t *view, const ms_local_zone_t *served)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < view->served_dnskey_count; i++) {
+		if (has_key(served->dnskeys, served->dnskey_count, &view->served_dnskeys[i])) {
+			view->served_dnskeys[kept++] = view->served_dnskeys[i];
+		}
+	}
+	view->served_dnskey_count = kept;
+}
+
+static void add_signers(ms_cf_view_t *view, const ms_local_zone_t *served)
+{
+	for (size_t i = 0; i < served->soa_sig_count; i++) {
+		bool known = false;
+		for (size_t j = 0; j < view->signing_tag_count; j++) {
+			known |= view->signing_tags[j] == served->soa_sig_tags[i];
+		}
+		if (!known && view->signing_tag_count < MS_MAX_KEYS) {
+			view->signing_tags[view->signing_tag_count++] = served->soa_sig_tags[i];
+		}
+	}
+}
+
+static ms_rc_t ask_server(const struct sockaddr_storage *addr, const char *zone,
+                          const atomic_bool *abort, ms_local_zone_t *served, ms_err_t *err)
+{
+	ms_local_dns_target_t target;
+	ms_rc_t rc = ms_local_dns_target_from_sockaddr(&target, (const struct sockaddr *)addr, err);
+	if (rc == MS_OK) {
+		target.abort = abort;
+		rc = ms_local_dns_read(&target, zone, served, err);
+	}
+	return rc;
+}
+
+static void copy_served(ms_cf_view_t *view, const ms_local_zone_t *served)
+{
+	size_t n = served->dnskey_count < MS_MAX_KEYS ? served->dnskey_count : MS_MAX_KEYS;
+	memcpy(view->served_dnskeys, served->dnskeys, n * sizeof(served->dnskeys[0]));
+	view->served_dnskey_count = n;
+}
+
+ms_rc_t ms_observe_cf_served(ms_cf_view_t *view, const char *zone,
+                             const struct sockaddr_storage *addrs, size_t count,
+                             const atomic_bool *abort, ms_err_t *err)
+{
+	view->served_observed = true;
+	view->served_dnskey_count = 0;
+	view->signing_tag_count = 0;
+	ms_local_zone_t *served = calloc(1, sizeof(*served));
+	if (served == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	ms_rc_t first_failure = MS_OK;
+	bool first_answer = true;
+	for (size_t i = 0; i < count; i++) {
+		ms_err_t e = { 0 };
+		ms_rc_t rc = ask_server(&addrs[i], zone, abort, served, &e);
+		if (rc != MS_OK) {
+			if (first_failure == MS_OK) {
+				first_failure = ms_err_set(err, rc, "asking Cloudflare's nameserver #%zu "
+				                           "what it serves: %s", i + 1, e.msg);
+			}
+			continue;
+		}
+		if (first_answer) {
+			copy_served(view, served);
+			first_answer = false;
+		} else {
+			intersect(view, served);
+		}
+		add_signers(view, served);
+	}
+	if (first_failure != MS_OK) {
+		view->served_dnskey_count = 0; /* not confirmed on every server: nowhere */
+	}
+	free(served);
+	return first_failure;
 }

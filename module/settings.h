@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "error.h"
 
@@ -18,6 +19,7 @@
 #define MS_MAX_CHECK_INTERVAL     86400   /* a day: slower misses rollovers */
 #define MS_ZONE_ID_LEN            32      /* Cloudflare ids: 32 lowercase hex */
 #define MS_MAX_NAMESERVERS        16
+#define MS_MAX_VERIFY_ADDRS       8
 
 typedef enum {
 	MS_AUTH_TOKEN = 0,  /* Authorization: Bearer <token> */
@@ -37,6 +39,10 @@ typedef struct {
 	uint32_t check_interval;  /* seconds */
 	uint32_t hold_time;       /* seconds; 0: DNSKEY TTL + largest zone TTL */
 	bool dry_run;
+	/* Cloudflare's nameservers to ask what they really serve; none: trust
+	 * the API's records. */
+	struct sockaddr_storage verify_addrs[MS_MAX_VERIFY_ADDRS];
+	size_t verify_addr_count;
 } ms_settings_t;
 
 void ms_settings_free(ms_settings_t *s);

@@ -179,6 +179,22 @@ static void log_warnings(ms_zone_t *zone, struct ms_sync_zone *s, const ms_plan_
 
 /* ---- the pass ---------------------------------------------------------------- */
 
+/* Rule 11: what Cloudflare's nameservers serve decides whether it has our
+ * key; a failure to ask leaves our keys unconfirmed (held), never deletes. */
+static void observe_served(ms_zone_t *zone, ms_cf_view_t *cf)
+{
+	const ms_settings_t *set = &zone->settings;
+	if (set->verify_addr_count == 0) {
+		return;
+	}
+	ms_err_t err = { 0 };
+	if (ms_observe_cf_served(cf, zone->name, set->verify_addrs, set->verify_addr_count,
+	                         &zone->abort, &err) != MS_OK) {
+		ms_zone_log(zone, LOG_WARNING, "%s; our keys count as not served there until it "
+		            "answers", err.msg);
+	}
+}
+
 typedef struct {
 	ms_local_view_t local;
 	ms_cf_view_t cf;
@@ -241,6 +257,9 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	}
 	if (rc == MS_OK) {
 		rc = ms_observe_cf(s->client, zone->name, zone->settings.zone_id, &d->cf, &err);
+	}
+	if (rc == MS_OK) {
+		observe_served(zone, &d->cf);
 	}
 	unsigned changes = 0;
 	if (rc == MS_OK || d->local.complete || d->cf.complete) {

@@ -9,9 +9,13 @@ Timing: the module checks every CHECK_INTERVAL (10 s) and on every change of
 the zone's DNSKEY or NS RRset; Cloudflare's and knotd's DNSKEY TTLs are 60 s
 here, so TTL_K = 60 s and nameservers join about a minute after the keys.
 """
+import json
 import time
 
+import dns.dnssec
 import pytest
+
+from knot_instance import wait_until
 
 from sync_helpers import (CF_DNSKEY_TTL, CF_NAMESERVERS, CHECK_INTERVAL, LOCAL_NAMESERVERS,
                           MARGIN, MARKER, ZONE, Key, tags)
@@ -203,3 +207,35 @@ def test_counters_and_one_log_line_per_change(sync_pair):
         assert hits, f"no log line for importing ZSK {key.tag} into knotd"
     pair.assert_foreign_untouched()
 
+
+
+def test_served_not_assumed_keys_unconfirmed_until_cloudflare_serves_them(
+        sync_pair_factory, sync_knot_factory):
+    """With verify-address, what Cloudflare's nameservers answer decides: a
+    nameserver that serves none of our keys leaves our ZSK unconfirmed (the
+    rollover gate then holds new keys), and its own signer is reported."""
+    # A stand-in for Cloudflare's nameservers that never learned our key.
+    cf_ns = sync_knot_factory("cfns")
+    cf_ns.add_zone(ZONE, module=None)
+    cf_ns.start()
+    wait_until(lambda: cf_ns.rrset(ZONE, "DNSKEY"), 10, what="stand-in's DNSKEY RRset")
+    stand_in_zsk = next(r for r in cf_ns.rrset(ZONE, "DNSKEY") if r.flags == 256)
+    stand_in_tag = dns.dnssec.key_id(stand_in_zsk)
+
+    pair = sync_pair_factory(module_items={"verify_address": f"127.0.0.1@{cf_ns.port}"})
+    pair.wait(pair.keys_in_step, pair.keys_timeout, "key exchange through the API")
+    (ours,) = pair.our_zsks()
+    log = pair.knot.wait_log(f"Cloudflare signs with ZSK {stand_in_tag}", CHECK_INTERVAL + MARGIN)
+    assert log
+    log = pair.knot.read_log()
+    assert "confirming by DNS what Cloudflare serves" in log
+    assert f"knotd signs with ZSK {ours.tag} which Cloudflare does not serve" in log
+    # Passes after the export: the API has the record, but nothing in the state
+    # says Cloudflare serves it (without verify-address it would be confirmed).
+    passes = pair.stat("sync-passes")
+    pair.wait(lambda: pair.stat("sync-passes") >= passes + 2, 2 * CHECK_INTERVAL + MARGIN,
+              "two more passes")
+    assert pair.state_files(), "no state file"
+    for path, text in pair.state_files().items():
+        state = json.loads(text)
+        assert not state.get("our_zsks"), f"{path}: {state.get('our_zsks')}"
