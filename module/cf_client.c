@@ -302,6 +302,27 @@ ms_rc_t ms_cf_verify_token(ms_cf_client_t *c, ms_cf_token_t *out, ms_err_t *err)
 	return give_error(c, &e, rc, err);
 }
 
+/* One request about a zone (/zones/<id><suffix>), the common shape of most
+ * calls: check the id, send (with body when given), read the result. A body
+ * builder's failure arrives as build_rc and stops the call before sending. */
+static ms_rc_t zone_call(ms_cf_client_t *c, ms_http_method_t method, const char *zone_id,
+                         const char *suffix, ms_rc_t build_rc, const char *body,
+                         reader_fn read, void *out, ms_err_t *e)
+{
+	cf_req_t req;
+	ms_rc_t rc = check_zone_id(zone_id, e);
+	if (rc == MS_OK) {
+		rc = build_rc;
+	}
+	if (rc == MS_OK) {
+		rc = make_req(c, &req, method, body, NULL, e, "/zones/%s%s", zone_id, suffix);
+	}
+	if (rc == MS_OK) {
+		rc = call_and_read(c, &req, read, out, e);
+	}
+	return rc;
+}
+
 static ms_rc_t read_zone(const json_object *r, void *out, ms_err_t *e)
 {
 	return ms_cf_zone_from_json(r, "zone", out, e);
@@ -311,14 +332,7 @@ ms_rc_t ms_cf_get_zone(ms_cf_client_t *c, const char *zone_id, ms_cf_zone_t *out
                        ms_err_t *err)
 {
 	ms_err_t e = { 0 };
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_GET, NULL, NULL, &e, "/zones/%s", zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_zone, out, &e);
-	}
+	ms_rc_t rc = zone_call(c, MS_HTTP_GET, zone_id, "", MS_OK, NULL, read_zone, out, &e);
 	return give_error(c, &e, rc, err);
 }
 
@@ -395,14 +409,8 @@ ms_rc_t ms_cf_get_dnssec(ms_cf_client_t *c, const char *zone_id, ms_cf_dnssec_t 
                          ms_err_t *err)
 {
 	ms_err_t e = { 0 };
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_GET, NULL, NULL, &e, "/zones/%s/dnssec", zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_dnssec, out, &e);
-	}
+	ms_rc_t rc = zone_call(c, MS_HTTP_GET, zone_id, "/dnssec", MS_OK, NULL, read_dnssec,
+	                       out, &e);
 	return give_error(c, &e, rc, err);
 }
 
@@ -413,17 +421,9 @@ ms_rc_t ms_cf_patch_dnssec(ms_cf_client_t *c, const char *zone_id,
 	ms_err_t e = { 0 };
 	char *body = NULL;
 	ms_cf_dnssec_t ignored;
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = ms_cf_body_dnssec_patch(patch, &body, &e);
-	}
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_PATCH, body, NULL, &e, "/zones/%s/dnssec", zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_dnssec, out ? out : &ignored, &e);
-	}
+	ms_rc_t built = ms_cf_body_dnssec_patch(patch, &body, &e);
+	ms_rc_t rc = zone_call(c, MS_HTTP_PATCH, zone_id, "/dnssec", built, body, read_dnssec,
+	                       out ? out : &ignored, &e);
 	free(body);
 	return give_error(c, &e, rc, err);
 }
@@ -437,14 +437,8 @@ ms_rc_t ms_cf_get_dns_settings(ms_cf_client_t *c, const char *zone_id,
                                ms_cf_dns_settings_t *out, ms_err_t *err)
 {
 	ms_err_t e = { 0 };
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_GET, NULL, NULL, &e, "/zones/%s/dns_settings", zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_settings, out, &e);
-	}
+	ms_rc_t rc = zone_call(c, MS_HTTP_GET, zone_id, "/dns_settings", MS_OK, NULL,
+	                       read_settings, out, &e);
 	return give_error(c, &e, rc, err);
 }
 
@@ -454,18 +448,9 @@ ms_rc_t ms_cf_set_multi_provider(ms_cf_client_t *c, const char *zone_id, bool on
 	ms_err_t e = { 0 };
 	char *body = NULL;
 	ms_cf_dns_settings_t ignored;
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = ms_cf_body_dns_settings_patch(on, &body, &e);
-	}
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_PATCH, body, NULL, &e, "/zones/%s/dns_settings",
-		              zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_settings, out ? out : &ignored, &e);
-	}
+	ms_rc_t built = ms_cf_body_dns_settings_patch(on, &body, &e);
+	ms_rc_t rc = zone_call(c, MS_HTTP_PATCH, zone_id, "/dns_settings", built, body,
+	                       read_settings, out ? out : &ignored, &e);
 	free(body);
 	return give_error(c, &e, rc, err);
 }
@@ -672,21 +657,12 @@ ms_rc_t ms_cf_batch(ms_cf_client_t *c, const char *zone_id, const ms_cf_batch_t 
 	ms_err_t e = { 0 };
 	char *body = NULL;
 	ms_cf_record_list_t tmp = { 0 };
-	cf_req_t req;
-	ms_rc_t rc = check_zone_id(zone_id, &e);
 	if (created != NULL) {
 		memset(created, 0, sizeof(*created));
 	}
-	if (rc == MS_OK) {
-		rc = ms_cf_body_batch(batch, &body, &e);
-	}
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_POST, body, NULL, &e, "/zones/%s/dns_records/batch",
-		              zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_batch, &tmp, &e);
-	}
+	ms_rc_t built = ms_cf_body_batch(batch, &body, &e);
+	ms_rc_t rc = zone_call(c, MS_HTTP_POST, zone_id, "/dns_records/batch", built, body,
+	                       read_batch, &tmp, &e);
 	if (rc == MS_OK && created != NULL) {
 		*created = tmp;
 	} else {
@@ -705,14 +681,8 @@ ms_rc_t ms_cf_list_zsks(ms_cf_client_t *c, const char *zone_id, ms_cf_zsk_list_t
                         ms_err_t *err)
 {
 	ms_err_t e = { 0 };
-	cf_req_t req;
 	memset(out, 0, sizeof(*out));
-	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK) {
-		rc = make_req(c, &req, MS_HTTP_GET, NULL, NULL, &e, "/zones/%s/dnssec/zsk", zone_id);
-	}
-	if (rc == MS_OK) {
-		rc = call_and_read(c, &req, read_zsks, out, &e);
-	}
+	ms_rc_t rc = zone_call(c, MS_HTTP_GET, zone_id, "/dnssec/zsk", MS_OK, NULL, read_zsks,
+	                       out, &e);
 	return give_error(c, &e, rc, err);
 }
