@@ -5,6 +5,7 @@ storage, log and control socket. Everything it waits for is a bounded poll;
 stop() always ends the process.
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,14 +22,21 @@ KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
 
 
-def free_port(kind=socket.SOCK_DGRAM):
+# Below the kernel's ephemeral range (32768-60999 by default), so that no
+# client socket of a test (HTTP to the simulator, DNS queries) can take the
+# port between our check and knotd's bind.
+PORT_RANGE = (10000, 30000)
+
+
+def free_port():
     """A port free for both UDP and TCP on 127.0.0.1 (checked, not guessed)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(*PORT_RANGE)
         try:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, \
+                    socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                u.bind(("127.0.0.1", port))
                 t.bind(("127.0.0.1", port))
             return port
         except OSError:
@@ -162,18 +170,30 @@ class KnotInstance:
         return subprocess.run([KNOTC, "-c", self.conf_path, "conf-check"],
                               capture_output=True, text=True, timeout=30)
 
-    def start(self, expect_ok=True, timeout=20):
+    def start(self, expect_ok=True, timeout=20, attempts=5):
+        """Start knotd; if another process took our port meanwhile, pick a new
+        one and try again (bounded)."""
+        for _ in range(attempts):
+            self._spawn()
+            if not expect_ok:
+                return self
+            wait_until(lambda: self.proc.poll() is not None or self.ctl_ok(),
+                       timeout, what="knotd control socket")
+            if self.proc.poll() is None:
+                return self
+            if "address already in use" not in self.read_stderr() + self.read_log():
+                break
+            self.port = free_port()
+        raise RuntimeError(f"knotd exited with {self.proc.returncode}:\n"
+                           + self.read_stderr() + self.read_log())
+
+    def _spawn(self):
         self.write_conf()
+        if getattr(self, "stderr", None) is not None:
+            self.stderr.close()
         self.stderr = open(os.path.join(self.dir, "knotd.stderr"), "w")
         self.proc = subprocess.Popen([KNOTD, "-c", self.conf_path],
                                      stdout=self.stderr, stderr=subprocess.STDOUT)
-        if expect_ok:
-            wait_until(lambda: self.proc.poll() is not None or self.ctl_ok(),
-                       timeout, what="knotd control socket")
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"knotd exited with {self.proc.returncode}:\n"
-                                   + self.read_stderr() + self.read_log())
-        return self
 
     def ctl_ok(self):
         return os.path.exists(self.socket_path) and self.knotc("status", check=False).returncode == 0
