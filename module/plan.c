@@ -930,6 +930,9 @@ static void plan_local_ns(planner_t *p)
 			                     "apex NS: Cloudflare serves the zone and knotd does not "
 			                     "list it", name);
 			copy_name(a->name, name);
+			/* Rule 10: the TTL of the RRset it joins (knotd would otherwise
+			 * take the new record's TTL for the whole NS RRset). */
+			a->ttl = p->local->ns_ttl;
 		} else {
 			warn(p, MS_WARN_MISSING_NS, "Cloudflare's NS %s is missing from the apex NS "
 			     "and the zone comes by transfer: add it at the primary", name);
@@ -1086,9 +1089,17 @@ static void plan_rollover_gate(planner_t *p)
 	}
 }
 
+/* Changes that mean the sides differ; holding a new ZSK back is the gate
+ * doing its job, not the sides being out of step. */
+static bool out_of_step(const ms_plan_t *plan)
+{
+	size_t holds = ms_plan_count(plan, MS_ACT_LOCAL_HOLD_ZSK);
+	return plan->count > ms_plan_count(plan, MS_ACT_WARN) + holds;
+}
+
 static void track_out_of_step(planner_t *p)
 {
-	if (!ms_plan_has_changes(p->plan)) {
+	if (!out_of_step(p->plan)) {
 		p->state->out_of_step_since = 0;
 		return;
 	}

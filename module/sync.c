@@ -30,6 +30,7 @@ struct ms_sync_zone {
 	uint64_t last_fingerprint;
 	unsigned failures;          /* consecutive failed passes */
 	bool recheck;               /* changes were made: the next pass is a full one */
+	bool holding;               /* a new ZSK is held back: every pass is a full one */
 	uint32_t warned[MAX_WARNINGS]; /* digests of warnings logged last pass */
 	size_t warned_count;
 };
@@ -202,6 +203,14 @@ typedef struct {
 	ms_zone_state_t new_state;
 } pass_data_t;
 
+/* Half the time knotd waits between a key's publish time and its first
+ * signature, at least a second. */
+static double hold_recheck(const ms_zone_t *zone, const ms_local_view_t *local)
+{
+	double lead = (double)zone->env.propagation_delay + (double)local->dnskey_ttl;
+	return lead / 2 > 1.0 ? lead / 2 : 1.0;
+}
+
 static double retry_later(struct ms_sync_zone *s, double now, uint32_t interval)
 {
 	double delay = RETRY_MIN * (double)(1u << (s->failures < 6 ? s->failures : 6));
@@ -209,9 +218,9 @@ static double retry_later(struct ms_sync_zone *s, double now, uint32_t interval)
 	return now + (delay < interval ? delay : interval);
 }
 
-/* *changes: what calls for a prompt re-check (rollover holds do not). */
+/* *changes: what calls for a prompt re-check; *holds: new ZSKs held back. */
 static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d,
-                              unsigned *changes, ms_err_t *err)
+                              unsigned *changes, unsigned *holds, ms_err_t *err)
 {
 	int64_t wall = (int64_t)time(NULL);
 	ms_plan_settings_t ps;
@@ -230,6 +239,7 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	ms_apply(zone, &d->plan, s->marker, &w.cf, &w.local, &d->new_state, wall,
 	         zone->settings.dry_run, &result);
 	*changes = result.changes - result.holds;
+	*holds = result.holds;
 	if (!zone->settings.dry_run) {
 		s->state = d->new_state;
 		ms_err_t save_err = { 0 };
@@ -250,7 +260,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	uint32_t interval = zone->settings.check_interval;
 	ms_err_t err = { 0 };
 	ms_rc_t rc = ms_observe_local(zone, &d->local, &err);
-	bool routine = now >= s->next_routine || s->recheck;
+	bool routine = now >= s->next_routine || s->recheck || s->holding;
 	uint64_t fp = ms_local_view_fingerprint(&d->local);
 	if (rc == MS_OK && !routine && fp == s->last_fingerprint && s->failures == 0) {
 		return s->next_routine; /* an event, but nothing we sync changed */
@@ -261,13 +271,18 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	if (rc == MS_OK) {
 		observe_served(zone, &d->cf);
 	}
-	unsigned changes = 0;
+	unsigned changes = 0, holds = 0;
 	if (rc == MS_OK || d->local.complete || d->cf.complete) {
 		/* A partial view still lets the planner add; it never deletes. */
 		ms_err_t perr = { 0 };
-		ms_rc_t prc = plan_and_apply(zone, s, d, &changes, rc == MS_OK ? &err : &perr);
+		ms_rc_t prc = plan_and_apply(zone, s, d, &changes, &holds,
+		                             rc == MS_OK ? &err : &perr);
 		rc = (rc == MS_OK) ? prc : rc;
 	}
+	/* A held key is only held until publish + propagation-delay + DNSKEY TTL:
+	 * come back well before that runs out, whatever else happens. */
+	double hold_by = holds > 0 ? now + hold_recheck(zone, &d->local) : now + interval;
+	s->holding = holds > 0;
 	if (atomic_load(&zone->abort)) {
 		return now; /* unloading: nothing more to say */
 	}
@@ -275,13 +290,15 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	if (rc != MS_OK) {
 		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
 		            "sync pass incomplete: %s", err.msg);
-		return retry_later(s, now, interval);
+		double retry = retry_later(s, now, interval);
+		return retry < hold_by ? retry : hold_by;
 	}
 	s->failures = 0;
 	s->last_fingerprint = fp;
 	s->next_routine = now + interval;
 	s->recheck = (changes > 0 && !zone->settings.dry_run);
-	return s->recheck ? now + RECHECK_AFTER_CHANGE : s->next_routine;
+	double next = s->recheck ? now + RECHECK_AFTER_CHANGE : s->next_routine;
+	return next < hold_by ? next : hold_by;
 }
 
 double ms_sync_pass(ms_zone_t *zone, double now)

@@ -87,9 +87,11 @@ def test_nameservers_merged_then_passes_are_idle(sync_pair):
                  and "cloudflare.com" in str((e.get("body") or {}).get("content", ""))]
     assert not bad_posts, f"tried to create Cloudflare's own NS: {bad_posts}"
 
-    # knotd: its apex NS plus Cloudflare's assigned ones, nothing else; signed.
+    # knotd: its apex NS plus Cloudflare's assigned ones, nothing else; signed;
+    # and at the zone file's NS TTL (300 s): an added record takes the RRset's.
     assert pair.local_ns() == pair.original_ns | set(CF_NAMESERVERS)
     pair.validate_apex("NS")
+    assert pair.knot.rrset(ZONE, "NS").ttl == 300
 
     # Converged: further passes (a zone reload, then two timed passes) write nothing.
     keys_before, ns_before = pair.local_keys(), pair.local_ns()

@@ -1094,7 +1094,10 @@ static void rule8_ns_waits_until_keys_are_shared(void **state)
 	}
 	/* Each side's ZSK in the other's RRset for TTL_K (3600) first. */
 	assert_non_null(find(&w->plan, MS_ACT_CF_CREATE_NS, NULL, "ns1.example.net"));
-	assert_non_null(find(&w->plan, MS_ACT_LOCAL_ADD_NS, NULL, "ada.ns.cloudflare.com"));
+	const ms_action_t *add_ns = find(&w->plan, MS_ACT_LOCAL_ADD_NS, NULL, "ada.ns.cloudflare.com");
+	assert_non_null(add_ns);
+	/* Rule 10: the apex NS RRset's TTL, not 0 (knotd would apply it to all). */
+	assert_int_equal(add_ns->ttl, w->local.ns_ttl);
 	assert_true(w->now - start >= 3600);
 	assert_true(w->now - start <= 3600 + 3 * INTERVAL);
 	assert_true(ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 3600, NULL));
