@@ -75,7 +75,9 @@ ms_rc_t ms_observe_cf_zsks(ms_cf_view_t *view, const ms_cf_zsk_list_t *zsks, ms_
 	if (zsks->count > MS_MAX_KEYS) {
 		return too_many(err, "ZSKs", zsks->count, MS_MAX_KEYS);
 	}
-	memcpy(view->zsks, zsks->items, zsks->count * sizeof(zsks->items[0]));
+	if (zsks->count > 0) { /* items is NULL then, and memcpy(_, NULL, 0) is undefined */
+		memcpy(view->zsks, zsks->items, zsks->count * sizeof(zsks->items[0]));
+	}
 	view->zsk_count = zsks->count;
 	return MS_OK;
 }

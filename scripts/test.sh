@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 # Unit tests under valgrind first, so that the output ends with the summaries
-# of the full run.
-make --no-print-directory check-valgrind
+# of the full run. MS_QUICK=1 skips this and the sanitizer pass.
+if [ "${MS_QUICK:-0}" != 1 ]; then
+	make --no-print-directory check-valgrind
+fi
 make --no-print-directory check
+# Unit and integration tests again, built with ASan and UBSan, out of tree in
+# build-asan/ (doc/hardening.md).
+if [ "${MS_QUICK:-0}" != 1 ]; then
+	./scripts/test-sanitizers.sh
+fi

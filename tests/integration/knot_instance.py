@@ -6,6 +6,7 @@ stop() always ends the process.
 """
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -20,6 +21,15 @@ import dns.rdatatype
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
+
+
+def knot_env():
+    """The environment for knotd, knotc and keymgr, which load the module:
+    os.environ plus MS_KNOT_ENV ("VAR=value ..." in shell words), e.g. the
+    LD_PRELOAD of libasan for a module built with sanitizers
+    (scripts/test-sanitizers.sh). None (inherit) when it is unset."""
+    extra = shlex.split(os.environ.get("MS_KNOT_ENV", ""))
+    return dict(os.environ, **dict(w.split("=", 1) for w in extra)) if extra else None
 
 
 # Below the kernel's ephemeral range (32768-60999 by default), so that no
@@ -168,7 +178,7 @@ class KnotInstance:
     def conf_check(self):
         self.write_conf()
         return subprocess.run([KNOTC, "-c", self.conf_path, "conf-check"],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, env=knot_env())
 
     def start(self, expect_ok=True, timeout=20, attempts=5):
         """Start knotd; if another process took our port meanwhile, pick a new
@@ -192,7 +202,7 @@ class KnotInstance:
         if getattr(self, "stderr", None) is not None:
             self.stderr.close()
         self.stderr = open(os.path.join(self.dir, "knotd.stderr"), "w")
-        self.proc = subprocess.Popen([KNOTD, "-c", self.conf_path],
+        self.proc = subprocess.Popen([KNOTD, "-c", self.conf_path], env=knot_env(),
                                      stdout=self.stderr, stderr=subprocess.STDOUT)
 
     def ctl_ok(self):
@@ -216,14 +226,14 @@ class KnotInstance:
 
     def knotc(self, *args, check=True, timeout=30):
         r = subprocess.run([KNOTC, "-s", self.socket_path, "-t", "5", *args],
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env=knot_env())
         if check and r.returncode != 0:
             raise RuntimeError(f"knotc {' '.join(args)} failed: {r.stdout}{r.stderr}")
         return r
 
     def keymgr(self, *args, check=True):
         r = subprocess.run([KEYMGR, "-c", self.conf_path, *args],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, env=knot_env())
         if check and r.returncode != 0:
             raise RuntimeError(f"keymgr {' '.join(args)} failed: {r.stdout}{r.stderr}")
         return r

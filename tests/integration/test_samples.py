@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from knot_instance import KNOTC
+from knot_instance import KNOTC, knot_env
 
 SAMPLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "samples", "*.conf")))
 
@@ -24,7 +24,7 @@ def test_sample_passes_conf_check(sample, tmp_path, module_so):
     conf = tmp_path / "knot.conf"
     conf.write_text(text)
     r = subprocess.run([KNOTC, "-c", str(conf), "conf-check"], capture_output=True,
-                       text=True, timeout=30)
+                       text=True, timeout=30, env=knot_env())
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Configuration is valid" in r.stdout
 
