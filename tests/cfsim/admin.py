@@ -27,6 +27,7 @@ class AdminApi:
         self.store = sim.store
         routes = [
             ("GET", r"/health", self.health),
+            ("GET", r"/notify", self.notify),
             ("GET", r"/config", self.get_config),
             ("PATCH", r"/config", self.set_config),
             ("POST", r"/config", self.set_config),
@@ -51,6 +52,8 @@ class AdminApi:
             ("POST", r"/zones/(?P<zone>[^/]+)/zsk/rollover", self.zsk_rollover),
             ("POST", r"/zones/(?P<zone>[^/]+)/zsk/(?P<tag>[0-9]+)", self.set_zsk_tag),
             ("GET", r"/zones/(?P<zone>[^/]+)/served", self.served),
+            ("PATCH", r"/zones/(?P<zone>[^/]+)/secondary", self.set_secondary),
+            ("POST", r"/zones/(?P<zone>[^/]+)/secondary/pull", self.pull),
             ("GET", r"/tokens", self.list_tokens),
             ("POST", r"/tokens", self.add_token),
             ("POST", r"/tokens/revoke", self.revoke_token),
@@ -86,7 +89,13 @@ class AdminApi:
                 continue
             try:
                 with self.store.lock:
-                    return 200, fn(data, query, **match.groupdict())
+                    out = fn(data, query, **match.groupdict())
+                if fn == self.pull:
+                    # The transfer runs outside the lock, as one from a NOTIFY does.
+                    ok = self.sim.transfers.pull(out["id"])
+                    with self.store.lock:
+                        out = dict(self.store.zones[out["id"]].secondary_view(), ok=ok)
+                return 200, out
             except AdminError as err:
                 return err.status, {"error": err.message}
             except ApiError as err:
@@ -108,11 +117,17 @@ class AdminApi:
         view = z.view()
         view["dnssec"] = z.dnssec_view(self.store.options["dnskey_ttl"])
         view["dns_settings"] = z.dns_settings
+        view["write_attempts"] = z.write_attempts
+        if z.type == "secondary":
+            view["secondary"] = z.secondary_view()
         return view
 
     # --- general ---------------------------------------------------------------
     def health(self, data, query):
         return {"ok": True}
+
+    def notify(self, data, query):
+        return {"host": self.sim.host, "port": self.sim.transfers.notify_port}
 
     def get_config(self, data, query):
         return {"options": dict(self.store.options), "ratelimit": self.sim.limiter.describe(),
@@ -149,7 +164,7 @@ class AdminApi:
         z = self.store.create_zone(
             data["name"], data.get("type", "full"), data.get("status", "active"),
             data.get("name_servers"), data.get("id"), data.get("dnssec"),
-            data.get("dns_settings"))
+            data.get("dns_settings"), data.get("primary"))
         return self._zone_summary(z)
 
     def get_zone(self, data, query, zone):
@@ -246,6 +261,22 @@ class AdminApi:
         ttl = self.store.options["dnskey_ttl"]
         return {"dnskey": z.served_dnskeys(ttl), "ns": z.served_ns(),
                 "dnssec_status": z.dnssec["status"]}
+
+    # --- secondary zones ---------------------------------------------------------
+    def set_secondary(self, data, query, zone):
+        z = self._zone(zone)
+        unknown = set(data) - {"primary", "transfers_paused"}
+        if unknown:
+            raise AdminError(400, f"cannot set {sorted(unknown)}")
+        self.store.set_secondary(z, data.get("primary"), data.get("transfers_paused"))
+        return z.secondary_view()
+
+    def pull(self, data, query, zone):
+        """Transfer now (outside the store lock), as on a NOTIFY or a refresh."""
+        z = self._zone(zone)
+        if z.type != "secondary" or z.primary is None:
+            raise AdminError(400, f"zone {z.name} is not a secondary zone with a primary")
+        return {"id": z.id}
 
     # --- credentials -----------------------------------------------------------
     def list_tokens(self, data, query):

@@ -12,7 +12,7 @@ import re
 from . import auth
 from . import records as rr
 from .errors import (bad_body, bad_object_id, invalid_param, method_not_allowed,
-                     no_route, record_not_found)
+                     no_route, record_not_found, secondary_read_only)
 
 API_PREFIX = "/client/v4"
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -33,6 +33,9 @@ ROUTES = [
      {"GET": "dns_read", "PATCH": "dns_write", "DELETE": "dns_write"}),
     (r"/zones/(?P<zone>[^/]+)/dnssec/zsk", "zsk", {"GET": "dns_read"}),
 ]
+# Routes that write records: counted per zone, refused on secondary zones.
+RECORD_WRITES = {("records", "POST"), ("batch", "POST"), ("record", "PUT"), ("record", "PATCH"),
+                 ("record", "DELETE")}
 COMPILED = [(re.compile("^" + p + "$"), n, m) for p, n, m in ROUTES]
 
 
@@ -114,9 +117,15 @@ class CloudflareApi:
             zone = self.store.zones.get(route.params["zone"])
             if zone is None or not principal.sees_zone(zone.name):
                 raise bad_object_id(req.path)
+        writes = (route.name, req.method) in RECORD_WRITES
+        if writes:
+            zone.write_attempts += 1
         if route.permission and not principal.may(route.permission,
                                                   zone.name if zone else None):
             raise auth.forbid(self.store)
+        if writes and zone.type == "secondary":
+            style = self.store.options["validation_error_style"]
+            raise secondary_read_only(zone.name).to_api_error(style)
         handler = getattr(self, f"do_{route.name}_{req.method.lower()}")
         return handler(req, principal, zone, route.params)
 

@@ -73,6 +73,7 @@ INVALID_PARAM = 9020           # bad query parameter value
 INVALID_SETTING = 1007         # bad field value in a dnssec / dns_settings PATCH
 DNSSEC_NOT_DISABLED = 1012     # DELETE /dnssec while not disabled
 PAYLOAD_TOO_LARGE = 9208
+SECONDARY_READ_ONLY = 9035    # a record write on a secondary zone (chain of 1004)
 
 
 def no_route():
@@ -109,6 +110,14 @@ def record_not_found():
 
 def record_identical():
     return ApiError(400, RECORD_IDENTICAL, "An identical record already exists.")
+
+
+def secondary_read_only(zone_name):
+    """A record write on a secondary zone: its records come by zone transfer."""
+    return ValidationFailure(
+        SECONDARY_READ_ONLY,
+        f"{zone_name} is a secondary zone: its records come from zone transfers "
+        "from the primary and cannot be created, changed or deleted through the API.")
 
 
 def invalid_name():

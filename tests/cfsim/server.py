@@ -30,6 +30,7 @@ from .admin import ADMIN_PREFIX, AdminApi, AdminError
 from .errors import ApiError, PAYLOAD_TOO_LARGE, RATE_LIMITED
 from .faults import FaultBook
 from .ratelimit import RateLimiter
+from .secondary import Transfers
 from .state import Store
 from .tlsca import make_ca_and_server_cert
 
@@ -205,6 +206,7 @@ class Simulator:
         self.reset()
         self.api = api.CloudflareApi(self.store)
         self.admin = AdminApi(self)
+        self.transfers = Transfers(self)
         self.httpd = None
         self.thread = None
 
@@ -255,12 +257,14 @@ class Simulator:
                                        kwargs={"poll_interval": 0.05},
                                        name="cfsim-server", daemon=True)
         self.thread.start()
+        self.transfers.start(self.host)
         return self
 
     def stop(self):
         if self.httpd is None:
             return
         self.stop_event.set()            # wakes delay faults
+        self.transfers.stop()
         self.httpd.shutdown()            # stops the accept loop
         self.httpd.close_all_connections()
         self.httpd.server_close()
@@ -300,7 +304,8 @@ class Simulator:
     def describe(self):
         return {"host": self.host, "port": self.port, "scheme": self.scheme,
                 "root_url": self.root_url, "base_url": self.base_url,
-                "admin_url": self.admin_url, "ca_file": self.ca_file}
+                "admin_url": self.admin_url, "ca_file": self.ca_file,
+                "notify_port": self.transfers.notify_port}
 
     # --- request pipeline -----------------------------------------------------------
     def handle(self, h):

@@ -96,6 +96,15 @@ class Zone:
         self.modified_on = ts
         self.activated_on = ts if status == "active" else None
         self.records = {}            # id -> stored record (API shape + '_seq')
+        # Every record write tried through the API (counted even when refused).
+        self.write_attempts = 0
+        # Secondary zones (secondary.py): the primary to pull from, what came.
+        self.primary = None          # (host, port)
+        self.transfers_paused = False
+        self.xfr_zone = None         # dns.zone.Zone of the last transfer
+        self.serial = None
+        self.notifies = 0
+        self.transfer_log = []       # [{kind, serial, error}], the last 50
         self.dnssec = {"status": "disabled", "dnssec_multi_signer": False,
                        "dnssec_presigned": False, "dnssec_use_nsec3": False,
                        "modified_on": None}
@@ -199,14 +208,20 @@ class Zone:
         if self.dnssec["dnssec_multi_signer"]:
             out += [f"{self.name}. {ttl} IN DNSKEY {r['content']}"
                     for r in self.records.values() if r["type"] == "DNSKEY"]
-        return out
+        # A secondary zone's transfer carries Cloudflare's own keys back too.
+        return list(dict.fromkeys(out))
 
     def served_ns(self):
         ns = list(self.name_servers)
         if self.dns_settings["multi_provider"]:
             ns += [r["content"] for r in self.records.values()
                    if r["type"] == "NS" and r["name"] == self.name]
-        return ns
+        return list(dict.fromkeys(ns))
+
+    def secondary_view(self):
+        return {"primary": list(self.primary) if self.primary else None,
+                "transfers_paused": self.transfers_paused, "serial": self.serial,
+                "notifies": self.notifies, "transfers": list(self.transfer_log)}
 
 
 class Store:
@@ -254,7 +269,7 @@ class Store:
 
     # --- zones -------------------------------------------------------------------
     def create_zone(self, name, zone_type="full", status="active", name_servers=None,
-                    zone_id=None, dnssec=None, dns_settings=None):
+                    zone_id=None, dnssec=None, dns_settings=None, primary=None):
         name = name.strip().rstrip(".").lower()
         if not rr._valid_hostname(name) or "." not in name:
             raise ValueError(f"invalid zone name {name!r}")
@@ -271,8 +286,28 @@ class Store:
             self.admin_set_dnssec(zone, dnssec)
         if dns_settings:
             zone.dns_settings.update(dns_settings)
+        if primary is not None:
+            self.set_secondary(zone, primary=primary)
         self.zones[zone.id] = zone
         return zone
+
+    @staticmethod
+    def set_secondary(zone, primary=None, paused=None):
+        """Where a secondary zone pulls from: [host, port], loopback only."""
+        if zone.type != "secondary":
+            raise ValueError(f"zone {zone.name} is not a secondary zone")
+        if primary is not None:
+            if not isinstance(primary, (list, tuple)) or len(primary) != 2 or \
+                    not isinstance(primary[0], str) or not rr.is_integer(primary[1]) or \
+                    not 0 < primary[1] < 65536:
+                raise ValueError("primary must be [host, port]")
+            if not (primary[0].startswith("127.") or primary[0] == "::1"):
+                raise ValueError("the primary must be on a loopback address")
+            zone.primary = (primary[0], int(primary[1]))
+        if paused is not None:
+            if not isinstance(paused, bool):
+                raise ValueError("paused must be a boolean")
+            zone.transfers_paused = paused
 
     def zone_by_name(self, name):
         for z in self.zones.values():

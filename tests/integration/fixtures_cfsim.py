@@ -212,6 +212,22 @@ class CfsimHandle:
         """What Cloudflare would serve: {"dnskey": [...text...], "ns": [...]}."""
         return self.admin("GET", f"/zones/{zone}/served")
 
+    # --- secondary zones ----------------------------------------------------------
+    def notify_port(self):
+        """The UDP port (on the simulator's host) that takes NOTIFY."""
+        return self.admin("GET", "/notify")["port"]
+
+    def set_secondary(self, zone, primary=None, transfers_paused=None):
+        """A secondary zone's primary ([host, port], loopback) and whether
+        transfers are held back (NOTIFYs are still answered and counted)."""
+        body = {k: v for k, v in (("primary", primary), ("transfers_paused", transfers_paused))
+                if v is not None}
+        return self.admin("PATCH", f"/zones/{zone}/secondary", body)
+
+    def pull(self, zone):
+        """Transfer now (IXFR, else AXFR); returns the secondary view with ok."""
+        return self.admin("POST", f"/zones/{zone}/secondary/pull", {})
+
     def set_config(self, **options):
         return self.admin("PATCH", "/config", options)["options"]
 

@@ -354,3 +354,52 @@ def test_converter_handles_nullable():
     original = {"nullable": True, "type": "number"}
     openapi_to_jsonschema(copy.deepcopy(original))
     assert original == {"nullable": True, "type": "number"}
+
+
+KSK_PUB = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="
+SECONDARY_ZONE_TEXT = f"""$ORIGIN example.net.
+$TTL 300
+@ SOA ns1.example.net. hostmaster.example.net. 7 3600 600 86400 300
+@ NS ns1.example.net.
+@ NS kai.ns.cloudflare.com.
+@ DNSKEY 256 3 13 {PUB}
+@ DNSKEY 257 3 13 {KSK_PUB}
+sub NS ns.sub.example.net.
+www A 192.0.2.1
+"""
+
+
+def test_secondary_zone_lists_transferred_records_and_refuses_writes(cfsim, doc):
+    """A secondary zone lists what came by transfer (read-only) and refuses
+    every record write, counting each attempt."""
+    import dns.zone
+    zid = cfsim.create_zone("example.net", type="secondary",
+                            primary=["127.0.0.1", 53])["id"]
+    dzone = dns.zone.from_text(SECONDARY_ZONE_TEXT, origin="example.net.", relativize=True)
+    cfsim.sim.transfers._install(zid, "AXFR", dzone)
+    r = cfsim.get(f"/zones/{zid}/dns_records")
+    validate(doc, R, "GET", r)
+    got = sorted((x["type"], x["name"], x["content"]) for x in r.result)
+    assert got == sorted([
+        ("NS", "example.net", "ns1.example.net"), ("NS", "example.net", "kai.ns.cloudflare.com"),
+        ("NS", "sub.example.net", "ns.sub.example.net"),
+        ("DNSKEY", "example.net", f"256 3 13 {PUB}"),
+        ("DNSKEY", "example.net", f"257 3 13 {KSK_PUB}")])
+    assert all(x["meta"].get("read_only") is True for x in r.result)
+    rid = r.result[0]["id"]
+    validate(doc, RID, "GET", cfsim.get(f"/zones/{zid}/dns_records/{rid}"))
+    writes = [(R, "POST", f"/zones/{zid}/dns_records",
+               {"type": "NS", "name": "example.net", "content": "ns2.example.net"}),
+              (RID, "PUT", f"/zones/{zid}/dns_records/{rid}", DNSKEY),
+              (RID, "PATCH", f"/zones/{zid}/dns_records/{rid}", {"ttl": 60}),
+              (RID, "DELETE", f"/zones/{zid}/dns_records/{rid}", None),
+              (None, "POST", f"/zones/{zid}/dns_records/batch", {"posts": [DNSKEY]})]
+    for schema_path, method, path, body in writes:
+        resp = cfsim.api(method, path, body)
+        assert resp.status == 400, resp
+        assert resp.json["errors"][0]["code"] == 1004
+        assert resp.json["errors"][0]["error_chain"][0]["code"] == 9035
+        if schema_path:
+            validate(doc, schema_path, method, resp)
+    assert cfsim.zone(zid)["write_attempts"] == len(writes)
+    assert len(cfsim.get(f"/zones/{zid}/dns_records").result) == 5
