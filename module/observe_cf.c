@@ -105,6 +105,8 @@ static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t 
 	view->dnssec_status = dnssec.status;
 	view->dnssec_multi_signer = dnssec.multi_signer;
 	view->dnssec_algorithm = dnssec.algorithm;
+	view->has_ksk = dnssec.has_ksk;
+	view->ksk = dnssec.ksk;
 	ms_cf_dns_settings_t settings;
 	rc = ms_cf_get_dns_settings(c, view->zone_id, &settings, err);
 	if (rc == MS_OK) {

@@ -735,7 +735,24 @@ static void track_cf_keys(planner_t *p)
 
 /* ---- warnings ---- */
 
-/* Rule 2: a key tag used by one of our keys and by a different Cloudflare key. */
+static const char *role_name(ms_key_role_t role)
+{
+	return role == MS_ROLE_KSK ? "KSK" : role == MS_ROLE_CSK ? "CSK" : "ZSK";
+}
+
+static void warn_tag_collision(planner_t *p, const ms_local_key_t *ours, const char *theirs)
+{
+	warn(p, MS_WARN_TAG_COLLISION, "key tag %u is shared by our %s %s and Cloudflare's %s: "
+	     "validators must try both keys for each signature, and some give up; roll our key "
+	     "(knotc zone-key-rollover %s %s) to end it; meanwhile both keys stay published and "
+	     "nothing is removed", ms_dnskey_tag(&ours->key), role_name(ours->role), ours->id,
+	     theirs, p->set->zone, ours->role == MS_ROLE_KSK ? "ksk" : "zsk");
+}
+
+/* Rule 2: a key tag used by one of our keys and by a different Cloudflare
+ * key (its ZSKs, and its KSK when /dnssec reported it). Only a warning: a
+ * validator tries every key with the tag, while refusing Cloudflare's key
+ * would break its answers. */
 static void warn_tag_collisions(planner_t *p)
 {
 	for (size_t i = 0; i < p->local->key_count; i++) {
@@ -747,10 +764,12 @@ static void warn_tag_collisions(planner_t *p)
 		for (size_t j = 0; j < p->cf->zsk_count; j++) {
 			const ms_dnskey_t *theirs = &p->cf->zsks[j].key;
 			if (ms_dnskey_tag(theirs) == tag && !ms_dnskey_equal(theirs, &ours->key)) {
-				warn(p, MS_WARN_TAG_COLLISION, "key tag %u is used by our key %s and by a "
-				     "Cloudflare ZSK: validators must try both; roll our key to end it",
-				     tag, ours->id);
+				warn_tag_collision(p, ours, "ZSK");
 			}
+		}
+		if (p->cf->has_ksk && ms_dnskey_tag(&p->cf->ksk) == tag &&
+		    !ms_dnskey_equal(&p->cf->ksk, &ours->key)) {
+			warn_tag_collision(p, ours, "KSK");
 		}
 	}
 }

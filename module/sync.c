@@ -168,7 +168,9 @@ static void log_warnings(ms_zone_t *zone, struct ms_sync_zone *s, const ms_plan_
 		}
 		uint32_t d = digest(a->reason);
 		if (!was_warned(s, d)) {
-			ms_zone_log(zone, LOG_WARNING, "%s", a->reason);
+			/* A tag collision is an error the operator must act on. */
+			ms_zone_log(zone, a->warn == MS_WARN_TAG_COLLISION ? LOG_ERR : LOG_WARNING, "%s",
+			            a->reason);
 		}
 		if (count < MAX_WARNINGS) {
 			now_warned[count++] = d;

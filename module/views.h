@@ -107,6 +107,8 @@ typedef struct {
 	ms_cf_dnssec_status_t dnssec_status; /* pending counts as on */
 	bool dnssec_multi_signer;
 	uint8_t dnssec_algorithm;      /* 0: not reported (Cloudflare uses 13) */
+	bool has_ksk;                  /* /dnssec reported Cloudflare's KSK */
+	ms_dnskey_t ksk;
 	/* /dns_settings */
 	bool multi_provider;
 	uint32_t ns_ttl;               /* 0: not reported */

@@ -548,7 +548,32 @@ static void rule2_tag_collision_warns(void **state)
 	assert_non_null(find(p, MS_ACT_LOCAL_IMPORT_KEY, &twin, NULL));
 	char tag[16];
 	snprintf(tag, sizeof(tag), "%u", ms_dnskey_tag(&twin));
-	assert_non_null(strstr(find_warn(p, MS_WARN_TAG_COLLISION)->reason, tag));
+	const char *reason = find_warn(p, MS_WARN_TAG_COLLISION)->reason;
+	assert_non_null(strstr(reason, tag));
+	/* It names both keys and says what to do. */
+	assert_non_null(strstr(reason, "our ZSK zsk1"));
+	assert_non_null(strstr(reason, "Cloudflare's ZSK"));
+	assert_non_null(strstr(reason, "knotc zone-key-rollover example.com zsk"));
+	/* Meanwhile nothing is removed anywhere. */
+	assert_int_equal(ms_plan_count(p, MS_ACT_CF_DELETE_RECORD), 0);
+	assert_int_equal(ms_plan_count(p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY), 0);
+}
+
+/* Cloudflare's KSK (from /dnssec) counts too, and it is never imported here. */
+static void rule2_tag_collision_with_cloudflare_ksk(void **state)
+{
+	world_t *w = W;
+	w->cf.has_ksk = true;
+	w->cf.ksk = same_tag_as(KEY(KSK));
+	const ms_plan_t *p = plan(w);
+	assert_int_equal(warns(p, MS_WARN_TAG_COLLISION), 1);
+	const char *reason = find_warn(p, MS_WARN_TAG_COLLISION)->reason;
+	assert_non_null(strstr(reason, "our KSK ksk1"));
+	assert_non_null(strstr(reason, "Cloudflare's KSK"));
+	assert_non_null(strstr(reason, "knotc zone-key-rollover example.com ksk"));
+	/* Its own KSK, reported back, is no collision. */
+	w->cf.ksk = KSK;
+	assert_int_equal(warns(plan(w), MS_WARN_TAG_COLLISION), 0);
 }
 
 /* ---- export ---- */
@@ -1451,6 +1476,7 @@ int main(void)
 		T(rule1_never_imports_other_algorithm),
 		T(import_refuses_ksk_revoked_and_malformed),
 		T(rule2_tag_collision_warns),
+		T(rule2_tag_collision_with_cloudflare_ksk),
 		T(export_creates_missing_zsk),
 		T(export_ttl_local_when_cloudflare_silent_and_clamped),
 		T(export_present_key_is_left_alone),
