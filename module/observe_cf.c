@@ -107,6 +107,9 @@ static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t 
 	view->dnssec_algorithm = dnssec.algorithm;
 	view->has_ksk = dnssec.has_ksk;
 	view->ksk = dnssec.ksk;
+	view->ksk_ds_tag = dnssec.key_tag;
+	view->ksk_ds_digest_type = dnssec.digest_type;
+	snprintf(view->ksk_ds_digest, sizeof(view->ksk_ds_digest), "%s", dnssec.digest);
 	ms_cf_dns_settings_t settings;
 	rc = ms_cf_get_dns_settings(c, view->zone_id, &settings, err);
 	if (rc == MS_OK) {

@@ -8,6 +8,7 @@
 
 #include "apply.h"
 #include "cf_client.h"
+#include "ds.h"
 #include "observe_cf.h"
 #include "observe_local.h"
 #include "plan.h"
@@ -33,6 +34,7 @@ struct ms_sync_zone {
 	bool holding;               /* a new ZSK is held back: every pass is a full one */
 	uint32_t warned[MAX_WARNINGS]; /* digests of warnings logged last pass */
 	size_t warned_count;
+	uint32_t ds_logged;         /* digest of the DS report logged last */
 };
 
 /* ---- per-zone setup ---------------------------------------------------------- */
@@ -198,6 +200,46 @@ static void observe_served(ms_zone_t *zone, ms_cf_view_t *cf)
 	}
 }
 
+/* ---- DS records for the registrar: logged when they change ------------------- */
+
+static void report_ds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_view_t *local,
+                      const ms_cf_view_t *cf)
+{
+	if (!local->complete || !cf->complete) {
+		return;
+	}
+	ms_ds_t ds[MS_DS_MAX];
+	size_t n = ms_ds_report(zone->name, local, cf, ds, MS_DS_MAX);
+	char text[MS_DS_MAX][MS_DS_TEXT_MAX];
+	uint32_t h = cf->has_ksk ? 1 : 2;
+	for (size_t i = 0; i < n; i++) {
+		if (!ms_ds_format(zone->name, &ds[i], text[i], sizeof(text[i]))) {
+			text[i][0] = '\0';
+		}
+		h = h * 31 + digest(text[i]);
+	}
+	if (h == s->ds_logged) {
+		return;
+	}
+	s->ds_logged = h;
+	for (size_t i = 0; i < n; i++) {
+		ms_zone_log(zone, LOG_INFO, "DS for the registrar, %s KSK %u: %s",
+		            ds[i].cloudflare ? "Cloudflare's" : "our", ds[i].key_tag, text[i]);
+		if (ds[i].cloudflare && !ms_ds_matches(&ds[i], cf->ksk_ds_tag, cf->ksk_ds_digest_type,
+		                                       cf->ksk_ds_digest)) {
+			ms_zone_log(zone, LOG_WARNING, "Cloudflare's DNSSEC details give the DS %u %u %s, "
+			            "which does not match its KSK %u (%s); give the registrar the DS "
+			            "computed here and report the difference to Cloudflare",
+			            cf->ksk_ds_tag, cf->ksk_ds_digest_type, cf->ksk_ds_digest,
+			            ds[i].key_tag, ds[i].digest);
+		}
+	}
+	if (!cf->has_ksk) {
+		ms_zone_log(zone, LOG_INFO, "DS for the registrar: Cloudflare has not reported its KSK "
+		            "yet (its DNSSEC details have no public key); its DS follows once it does");
+	}
+}
+
 typedef struct {
 	ms_local_view_t local;
 	ms_cf_view_t cf;
@@ -295,6 +337,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		double retry = retry_later(s, now, interval);
 		return retry < hold_by ? retry : hold_by;
 	}
+	report_ds(zone, s, &d->local, &d->cf);
 	s->failures = 0;
 	s->last_fingerprint = fp;
 	s->next_routine = now + interval;

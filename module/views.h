@@ -109,6 +109,9 @@ typedef struct {
 	uint8_t dnssec_algorithm;      /* 0: not reported (Cloudflare uses 13) */
 	bool has_ksk;                  /* /dnssec reported Cloudflare's KSK */
 	ms_dnskey_t ksk;
+	uint16_t ksk_ds_tag;           /* /dnssec's DS of it: key_tag, digest_type, */
+	uint8_t ksk_ds_digest_type;    /* digest (hex; "" when not reported) */
+	char ksk_ds_digest[129];
 	/* /dns_settings */
 	bool multi_provider;
 	uint32_t ns_ttl;               /* 0: not reported */

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
 knot knot-dnsutils libknot-dev
-libcurl4-openssl-dev libjson-c-dev liburcu-dev libcmocka-dev
+libcurl4-openssl-dev libjson-c-dev liburcu-dev libcmocka-dev libgnutls28-dev
 python3 python3-pytest python3-dnspython python3-jsonschema python3-cryptography
 openssl valgrind binutils unbound
 "
