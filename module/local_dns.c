@@ -217,6 +217,7 @@ typedef struct {
 	uint32_t ttl;
 	bool have_ttl;
 	uint32_t serial;
+	uint32_t refresh;
 	size_t soa_count;
 	uint16_t sig_tags[MS_LOCAL_DNS_MAX_SIGS];
 	size_t sig_count;
@@ -233,6 +234,7 @@ static ms_rc_t take_record(collect_t *c, uint16_t qtype, const knot_rdata_t *rd,
 	switch (qtype) {
 	case MS_RRTYPE_SOA:
 		c->serial = knot_soa_serial(rd);
+		c->refresh = knot_soa_refresh(rd);
 		c->soa_count++;
 		return MS_OK;
 	case MS_RRTYPE_DNSKEY: {
@@ -421,6 +423,7 @@ ms_rc_t ms_local_dns_parse(const uint8_t *wire, size_t len, const char *zone, ui
 		}
 		out->soa_serial = c->serial;
 		out->soa_ttl = c->ttl;
+		out->soa_refresh = c->refresh;
 		memcpy(out->soa_sig_tags, c->sig_tags, sizeof(c->sig_tags));
 		out->soa_sig_count = c->sig_count;
 		break;

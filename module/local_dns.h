@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
 	uint32_t soa_serial;
 	uint32_t soa_ttl;
+	uint32_t soa_refresh;
 	uint16_t soa_sig_tags[MS_LOCAL_DNS_MAX_SIGS];   /* RRSIG(SOA) key tags, unique */
 	size_t soa_sig_count;
 

@@ -31,6 +31,14 @@
 #define MOD_DRY_RUN        "\x07""dry-run"
 #define MOD_HOLD_TIME      "\x09""hold-time"
 #define MOD_VERIFY_ADDRESS "\x0e""verify-address"
+#define MOD_SETUP          "\x10""cloudflare-setup"
+
+static const knot_lookup_t setup_opts[] = {
+	{ MS_SETUP_AUTO,      "auto" },
+	{ MS_SETUP_FULL,      "full" },
+	{ MS_SETUP_SECONDARY, "secondary" },
+	{ 0, NULL }
+};
 
 const yp_item_t multisigner_conf[] = {
 	{ MOD_API_URL,        YP_TSTR,   YP_VSTR = { MS_DEFAULT_API_URL } },
@@ -47,6 +55,7 @@ const yp_item_t multisigner_conf[] = {
 	/* 0: DNSKEY TTL + the zone's largest TTL + check interval. */
 	{ MOD_HOLD_TIME,      YP_TINT,   YP_VINT = { 0, 30 * 86400, 0, YP_STIME } },
 	{ MOD_VERIFY_ADDRESS, YP_TADDR,  YP_VADDR = { 53 }, YP_FMULTI },
+	{ MOD_SETUP,          YP_TOPT,   YP_VOPT = { setup_opts, MS_SETUP_AUTO } },
 	{ NULL }
 };
 
@@ -209,6 +218,7 @@ static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
 	s->check_interval = (uint32_t)knotd_conf_mod(mod, MOD_CHECK_INTERVAL).single.integer;
 	s->hold_time = (uint32_t)knotd_conf_mod(mod, MOD_HOLD_TIME).single.integer;
 	s->dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
+	s->setup = (ms_cf_setup_t)knotd_conf_mod(mod, MOD_SETUP).single.option;
 	read_verify_addrs(mod, s);
 	if (s->api_url == NULL) {
 		return KNOT_ENOMEM;

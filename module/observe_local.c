@@ -26,6 +26,7 @@ static ms_rc_t copy_served(const ms_local_zone_t *z, ms_local_view_t *view, ms_e
 	}
 	size_t sigs = z->soa_sig_count < MS_MAX_KEYS ? z->soa_sig_count : MS_MAX_KEYS;
 	view->soa_serial = z->soa_serial;
+	view->soa_refresh = z->soa_refresh;
 	memcpy(view->dnskeys, z->dnskeys, z->dnskey_count * sizeof(z->dnskeys[0]));
 	view->dnskey_count = z->dnskey_count;
 	view->dnskey_ttl = z->dnskey_ttl;

@@ -32,6 +32,7 @@ typedef struct {
 	ms_plan_t *plan;
 	ms_zone_state_t *state;
 	bool overflow;
+	bool secondary;                        /* Cloudflare is a secondary of knotd */
 	ms_action_t scratch;                   /* written instead when the plan is full */
 	uint8_t algorithm;                     /* the zone's */
 	uint32_t ttl_k;                        /* largest DNSKEY TTL of both sides */
@@ -249,16 +250,37 @@ static void copy_name(char *dst, const char *src)
 
 /* ---- refusals ---- */
 
+/* Which setup this is: a full zone (records through the API) or a
+ * secondary of knotd (records by zone transfer). The zone's type decides;
+ * cloudflare-setup, when not auto, must agree with it. An unknown type (the
+ * zone could not be read) takes the setting, full by default: with the view
+ * incomplete nothing is created at Cloudflare either way. */
 static bool refuse_zone_type(planner_t *p)
 {
 	ms_view_zone_type_t type = p->cf->type;
-	if (type == MS_VIEW_ZONE_UNKNOWN || type == MS_VIEW_ZONE_FULL) {
+	ms_cf_setup_t want = p->set->setup;
+	if (type == MS_VIEW_ZONE_UNKNOWN) {
+		p->secondary = want == MS_SETUP_SECONDARY;
 		return false;
 	}
-	warn(p, MS_WARN_ZONE_TYPE, "the Cloudflare zone is not a full zone (%s): "
-	     "multi-signer needs Cloudflare as an authoritative provider; doing nothing",
-	     type == MS_VIEW_ZONE_PARTIAL ? "partial" :
-	     type == MS_VIEW_ZONE_SECONDARY ? "secondary" : "other type");
+	if (type == MS_VIEW_ZONE_FULL && want != MS_SETUP_SECONDARY) {
+		return false;
+	}
+	if (type == MS_VIEW_ZONE_SECONDARY && want != MS_SETUP_FULL) {
+		p->secondary = true;
+		return false;
+	}
+	if (type == MS_VIEW_ZONE_FULL || type == MS_VIEW_ZONE_SECONDARY) {
+		warn(p, MS_WARN_ZONE_TYPE, "cloudflare-setup is %s but the Cloudflare zone is a %s "
+		     "zone: set cloudflare-setup to %s (or auto), or change the zone at Cloudflare; "
+		     "doing nothing", want == MS_SETUP_FULL ? "full" : "secondary",
+		     type == MS_VIEW_ZONE_FULL ? "full" : "secondary",
+		     type == MS_VIEW_ZONE_FULL ? "full" : "secondary");
+		return true;
+	}
+	warn(p, MS_WARN_ZONE_TYPE, "the Cloudflare zone is neither a full nor a secondary zone "
+	     "(%s): multi-signer needs Cloudflare as an authoritative provider; doing nothing",
+	     type == MS_VIEW_ZONE_PARTIAL ? "partial" : "other type");
 	return true;
 }
 
@@ -550,6 +572,9 @@ static void keep_unseen_owned(planner_t *p)
 
 static void classify_records(planner_t *p)
 {
+	if (p->secondary) {
+		return; /* records come by transfer: none is ours, the saved list stays */
+	}
 	p->state->owned_count = 0;
 	classify_dnskey_records(p);
 	classify_ns_records(p);
@@ -858,6 +883,9 @@ static void plan_setup(planner_t *p)
 
 static void plan_exports(planner_t *p)
 {
+	if (p->secondary) {
+		return; /* our ZSKs travel in the zone transfer */
+	}
 	if (!p->cf->complete) {
 		return; /* a record we did not see may exist: creating could duplicate it */
 	}
@@ -964,7 +992,9 @@ static void plan_nameservers(planner_t *p)
 	if (!keys_settled(p)) {
 		return;
 	}
-	plan_cf_ns(p);
+	if (!p->secondary) {
+		plan_cf_ns(p); /* a secondary gets our NS by transfer */
+	}
 	plan_local_ns(p);
 }
 
@@ -1018,8 +1048,9 @@ static void plan_ns_deletions(planner_t *p)
 
 static void plan_deletions(planner_t *p)
 {
-	if (!both_complete(p)) {
-		return; /* rule 11: never delete on a partial observation */
+	if (!both_complete(p) || p->secondary) {
+		return; /* rule 11: never delete on a partial observation; a secondary's
+		           records leave by transfer */
 	}
 	plan_dnskey_deletions(p);
 	plan_ns_deletions(p);
@@ -1045,6 +1076,66 @@ static void plan_key_removals(planner_t *p)
 		                     (long long)(p->now - e->gone_since));
 		a->key = e->key;
 		snprintf(a->key_id, sizeof(a->key_id), "%s", k->id);
+	}
+}
+
+/* ---- secondary: our ZSK must arrive by transfer in the expected time ---- */
+
+/* Knotd NOTIFYs Cloudflare at once; a secondary that missed the NOTIFY
+ * re-checks after the SOA refresh. Add one check interval for Cloudflare to
+ * list the key and one for us to see it (D_prp). */
+static int64_t transfer_limit(const planner_t *p)
+{
+	return (int64_t)p->local->soa_refresh + 2 * (int64_t)p->set->check_interval;
+}
+
+static void remember_awaited(planner_t *p, const ms_dnskey_t *key, int64_t since)
+{
+	if (p->state->awaited_count >= MS_STATE_MAX_OUR_ZSKS) {
+		p->overflow = true;
+		return;
+	}
+	ms_awaited_zsk_t *a = &p->state->awaited[p->state->awaited_count++];
+	a->key = *key;
+	a->since = since;
+}
+
+static int64_t awaited_since(const planner_t *p, const ms_dnskey_t *key)
+{
+	for (size_t i = 0; i < p->saved->awaited_count; i++) {
+		if (ms_dnskey_equal(&p->saved->awaited[i].key, key)) {
+			return p->saved->awaited[i].since;
+		}
+	}
+	return p->now;
+}
+
+/* Each of our published ZSKs that Cloudflare does not have (API record,
+ * and served when verified by DNS) is awaited from the first pass that saw
+ * it missing; past the limit, a warning names it. Partial views keep the
+ * clocks as they are. */
+static void track_transfer_lag(planner_t *p)
+{
+	if (!p->secondary || !both_complete(p)) {
+		return; /* new_state keeps the saved clocks */
+	}
+	p->state->awaited_count = 0;
+	for (size_t i = 0; i < p->local->dnskey_count; i++) {
+		const ms_dnskey_t *key = &p->local->dnskeys[i];
+		if (!p->export_wanted[i] || cf_has_key(p, key)) {
+			continue;
+		}
+		int64_t since = awaited_since(p, key);
+		remember_awaited(p, key, since);
+		int64_t due = since + transfer_limit(p);
+		if (p->now >= due) {
+			warn(p, MS_WARN_TRANSFER_LAG, "Cloudflare does not serve our ZSK %u, missing "
+			     "since %s, past the expected %s (SOA refresh %u s + two check intervals): "
+			     "check that knotd notifies Cloudflare and lets it transfer the zone (notify, "
+			     "acl) and the zone's transfer status at Cloudflare; the key does not sign "
+			     "until Cloudflare has it", ms_dnskey_tag(key), when_text(since).text,
+			     when_text(due).text, p->local->soa_refresh);
+		}
 	}
 }
 
@@ -1174,6 +1265,7 @@ static void plan_pass(planner_t *p)
 	warn_csk(p);
 	warn_unknown_signers(p);
 	warn_unconfirmed_signers(p);
+	track_transfer_lag(p);
 	plan_setup(p);
 	plan_exports(p);
 	plan_imports(p);
@@ -1244,6 +1336,7 @@ void ms_plan_settings_from(const ms_settings_t *s, const char *zone, const char 
 		.nameservers = (const char *const *)s->nameservers,
 		.nameserver_count = s->nameserver_count,
 		.owner_marker = marker,
+		.setup = s->setup,
 	};
 }
 
@@ -1284,6 +1377,7 @@ const char *ms_warn_name(ms_warn_t warn)
 	case MS_WARN_OWNERSHIP:          return "ownership";
 	case MS_WARN_MISSING_NS:         return "missing-ns";
 	case MS_WARN_CSK:                return "csk";
+	case MS_WARN_TRANSFER_LAG:       return "transfer-lag";
 	}
 	return "unknown";
 }

@@ -55,6 +55,7 @@ typedef enum {
 	MS_WARN_OWNERSHIP,        /* a record with our marker that we leave alone */
 	MS_WARN_MISSING_NS,       /* Cloudflare's NS missing locally; we cannot add it */
 	MS_WARN_CSK,              /* a CSK cannot be shared as a ZSK */
+	MS_WARN_TRANSFER_LAG,     /* secondary: our ZSK not at Cloudflare in the expected time */
 } ms_warn_t;
 
 typedef struct {
@@ -91,6 +92,9 @@ typedef struct {
 	 * until Cloudflare has served the key for the largest DNSKEY TTL. */
 	bool hold_activation;
 	uint32_t propagation_delay;      /* the zone policy's, seconds */
+	/* cloudflare-setup: auto follows the Cloudflare zone's type; full or
+	 * secondary must agree with it (else nothing is done). */
+	ms_cf_setup_t setup;
 } ms_plan_settings_t;
 
 /* Planner settings from the module's (zone, marker and the nameserver

@@ -26,6 +26,13 @@ typedef enum {
 	MS_AUTH_GLOBAL_KEY, /* X-Auth-Email + X-Auth-Key (legacy) */
 } ms_auth_kind_t;
 
+/* How Cloudflare takes part (cloudflare-setup). */
+typedef enum {
+	MS_SETUP_AUTO = 0,  /* from the Cloudflare zone's type */
+	MS_SETUP_FULL,      /* Cloudflare holds the records: export through the API */
+	MS_SETUP_SECONDARY, /* Cloudflare is a secondary of knotd: records by transfer */
+} ms_cf_setup_t;
+
 typedef struct {
 	char *api_url;
 	ms_auth_kind_t auth_kind;
@@ -39,6 +46,7 @@ typedef struct {
 	uint32_t check_interval;  /* seconds */
 	uint32_t hold_time;       /* seconds; 0: DNSKEY TTL + largest zone TTL */
 	bool dry_run;
+	ms_cf_setup_t setup;
 	/* Cloudflare's nameservers to ask what they really serve; none: trust
 	 * the API's records. */
 	struct sockaddr_storage verify_addrs[MS_MAX_VERIFY_ADDRS];

@@ -54,6 +54,7 @@ typedef struct {
 	bool ns_editable;            /* zone from a zone file: the module may add NS;
 	                                false for zones fed by transfer (log only) */
 	uint32_t soa_serial;
+	uint32_t soa_refresh;        /* how often a secondary re-checks without NOTIFY */
 	/* Served apex DNSKEY RRset. */
 	ms_dnskey_t dnskeys[MS_MAX_KEYS];
 	size_t dnskey_count;

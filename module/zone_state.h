@@ -59,6 +59,13 @@ typedef struct {
 	int64_t confirmed_since;
 } ms_our_zsk_state_t;
 
+/* One of our ZSKs that knotd publishes and Cloudflare does not have yet
+ * (secondary setup: it should come by zone transfer). */
+typedef struct {
+	ms_dnskey_t key;
+	int64_t since;          /* first pass that saw it missing */
+} ms_awaited_zsk_t;
+
 typedef struct {
 	char zone[MS_DNAME_MAX + 1];
 	ms_owned_record_t owned[MS_STATE_MAX_OWNED];
@@ -68,6 +75,10 @@ typedef struct {
 	ms_our_zsk_state_t our_zsks[MS_STATE_MAX_OUR_ZSKS];
 	size_t our_zsk_count;
 	int64_t out_of_step_since; /* sides differ and we acted since; 0 = in step */
+	/* Kept in memory only, not in the state file: after a restart the clock
+	 * starts again, so the transfer-lag warning can come later, never wrongly. */
+	ms_awaited_zsk_t awaited[MS_STATE_MAX_OUR_ZSKS];
+	size_t awaited_count;
 } ms_zone_state_t;
 
 /* An empty state for zone (a name; truncated names are refused by parse). */

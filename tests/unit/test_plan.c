@@ -1419,9 +1419,239 @@ static void rejects_bad_settings_and_caps(void **state)
 
 static void refuses_non_full_cloudflare_zone(void **state)
 {
-	W->cf.type = MS_VIEW_ZONE_SECONDARY;
+	W->cf.type = MS_VIEW_ZONE_PARTIAL;
 	assert_refused(W, MS_WARN_ZONE_TYPE);
-	assert_non_null(strstr(W->plan.actions[0].reason, "secondary"));
+	assert_non_null(strstr(W->plan.actions[0].reason, "partial"));
+	W->cf.type = MS_VIEW_ZONE_OTHER;
+	assert_refused(W, MS_WARN_ZONE_TYPE);
+}
+
+/* ---- secondary: Cloudflare gets the zone from knotd by transfer ---- */
+
+/* Cloudflare as a secondary that has not transferred anything yet. */
+static void secondary(world_t *w)
+{
+	w->cf.type = MS_VIEW_ZONE_SECONDARY;
+	w->local.soa_refresh = 600;
+}
+
+/* A zone transfer: Cloudflare lists knotd's apex DNSKEY and NS sets as
+ * read-only records (no comment, ids it chose). */
+static void transfer(world_t *w)
+{
+	w->cf.dnskey_count = w->cf.ns_count = 0;
+	for (size_t i = 0; i < w->local.dnskey_count; i++) {
+		char id[MS_CF_ID_MAX + 1];
+		snprintf(id, sizeof(id), "%031zx%c", i, 'd');
+		cf_dnskey(w, id, w->local.dnskeys[i], "")->ttl = w->local.dnskey_ttl;
+	}
+	for (size_t i = 0; i < w->local.ns_count; i++) {
+		char id[MS_CF_ID_MAX + 1];
+		snprintf(id, sizeof(id), "%031zx%c", i, 'e');
+		cf_ns(w, id, w->local.ns[i], "")->ttl = w->local.ns_ttl;
+	}
+}
+
+static bool in_ns(const world_t *w, const char *name)
+{
+	for (size_t i = 0; i < w->local.ns_count; i++) {
+		if (strcmp(w->local.ns[i], name) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static size_t cf_record_actions(const ms_plan_t *p)
+{
+	return ms_plan_count(p, MS_ACT_CF_CREATE_DNSKEY) + ms_plan_count(p, MS_ACT_CF_CREATE_NS) +
+	       ms_plan_count(p, MS_ACT_CF_DELETE_RECORD);
+}
+
+static void secondary_setup_conflicts_refuse(void **state)
+{
+	world_t *w = W;
+	w->set.setup = MS_SETUP_SECONDARY;    /* the zone says full */
+	assert_refused(w, MS_WARN_ZONE_TYPE);
+	assert_non_null(strstr(w->plan.actions[0].reason,
+	                       "cloudflare-setup is secondary but the Cloudflare zone is a full"));
+	secondary(w);
+	w->set.setup = MS_SETUP_FULL;         /* the zone says secondary */
+	assert_refused(w, MS_WARN_ZONE_TYPE);
+	assert_non_null(strstr(w->plan.actions[0].reason,
+	                       "cloudflare-setup is full but the Cloudflare zone is a secondary"));
+	/* Agreeing, or auto: planned as a secondary. */
+	w->set.setup = MS_SETUP_SECONDARY;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_ZONE_TYPE), 0);
+	w->set.setup = MS_SETUP_AUTO;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_ZONE_TYPE), 0);
+}
+
+static void secondary_sets_up_and_imports_but_writes_no_records(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	const ms_plan_t *p = plan(w);
+	const ms_action_t *a = find(p, MS_ACT_CF_SET_DNSSEC, NULL, NULL);
+	assert_non_null(a);
+	assert_true(a->set_status_active && a->set_multi_signer);
+	assert_non_null(find(p, MS_ACT_CF_SET_MULTI_PROVIDER, NULL, NULL));
+	assert_non_null(find(p, MS_ACT_LOCAL_IMPORT_KEY, KEY(CF1), NULL));
+	assert_int_equal(cf_record_actions(p), 0);
+	/* Unknown type (the zone could not be read) with the setting: the same. */
+	w->cf.type = MS_VIEW_ZONE_UNKNOWN;
+	w->cf.complete = false;
+	w->set.setup = MS_SETUP_SECONDARY;
+	assert_int_equal(cf_record_actions(plan(w)), 0);
+}
+
+/* The whole join by transfer: setup, import, transfer, Cloudflare's NS in
+ * knotd's apex NS once the keys have settled; never a record write. */
+static void secondary_converges_by_transfer(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	bool ns_added = false;
+	for (int pass = 0; pass < 100; pass++) {
+		plan(w);
+		assert_int_equal(cf_record_actions(&w->plan), 0);
+		assert_int_equal(warns(&w->plan, MS_WARN_TRANSFER_LAG), 0);
+		if (find(&w->plan, MS_ACT_LOCAL_ADD_NS, NULL, "ada.ns.cloudflare.com") != NULL) {
+			/* Rule 8: only once our ZSK has been at Cloudflare for TTL_K. */
+			int64_t since = 0;
+			assert_true(ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 3600,
+			                                        &since));
+			ns_added = true;
+		}
+		sim_apply(w);
+		transfer(w);                 /* knotd NOTIFYs, Cloudflare pulls */
+		w->now += INTERVAL;
+	}
+	assert_true(ns_added);
+	assert_true(in_ns(w, "ada.ns.cloudflare.com") && in_ns(w, "bob.ns.cloudflare.com"));
+	assert_settled(w);
+	assert_int_equal(w->state.owned_count, 0);
+}
+
+static void secondary_warns_when_transfer_is_late(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	w->cf.dnssec_status = MS_CF_DNSSEC_ACTIVE;
+	w->cf.dnssec_multi_signer = w->cf.multi_provider = true;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_TRANSFER_LAG), 0);
+	sim_apply(w);
+	assert_int_equal(w->state.awaited_count, 1);
+	assert_int_equal(w->state.awaited[0].since, T0);
+	/* Within SOA refresh + two check intervals: quiet. */
+	w->now = T0 + 600 + 2 * INTERVAL - 1;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_TRANSFER_LAG), 0);
+	/* A partial view keeps the clock and says nothing. */
+	w->now = T0 + 600 + 2 * INTERVAL;
+	w->cf.complete = false;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_TRANSFER_LAG), 0);
+	assert_int_equal(w->next.awaited[0].since, T0);
+	w->cf.complete = true;
+	const ms_action_t *a = find_warn(plan(w), MS_WARN_TRANSFER_LAG);
+	assert_non_null(a);
+	char tag[16];
+	snprintf(tag, sizeof(tag), "ZSK %u,", ms_dnskey_tag(KEY(ZSK1)));
+	assert_non_null(strstr(a->reason, tag));
+	assert_non_null(strstr(a->reason, "zone example.com: "));
+	/* The transfer comes: quiet, and the key counts as confirmed from now. */
+	sim_apply(w);
+	transfer(w);
+	w->now += INTERVAL;
+	plan(w);
+	assert_int_equal(warns(&w->plan, MS_WARN_TRANSFER_LAG), 0);
+	assert_int_equal(w->next.awaited_count, 0);
+	int64_t since = 0;
+	ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 0, &since);
+	assert_int_equal(since, w->now);
+}
+
+/* DNS at Cloudflare's nameservers overrules the listing (rule 11). */
+static void secondary_confirmation_trusts_served_rrset(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	transfer(w);
+	w->cf.served_observed = true;        /* asked; ZSK1 is not served */
+	plan(w);
+	int64_t since = 0;
+	assert_false(ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 0, &since));
+	w->cf.served_dnskeys[w->cf.served_dnskey_count++] = ZSK1;
+	plan(w);
+	assert_true(ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 0, &since));
+}
+
+/* The rollover gate: a new ZSK signs only once transferred, for TTL_K. */
+static void secondary_gate_holds_until_transferred(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	for (int pass = 0; pass < 80; pass++) {
+		plan(w);
+		sim_apply(w);
+		transfer(w);
+		w->now += INTERVAL;
+	}
+	w->set.hold_activation = true;
+	w->set.propagation_delay = PROP;
+	ms_local_key_t *k = keydb_add(w, ZSK2, MS_ROLE_ZSK, false, "zsk2");
+	serve(w, ZSK2);
+	k->publish = w->now - (PROP + 300 - 10);
+	for (size_t i = 0; i < w->local.key_count; i++) {
+		if (strcmp(w->local.keys[i].id, "zsk2") != 0) {
+			w->local.keys[i].active = T0 - 86400;
+		}
+	}
+	/* Not transferred yet: held, and never a record write. */
+	plan(w);
+	assert_non_null(find(&w->plan, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL));
+	assert_int_equal(cf_record_actions(&w->plan), 0);
+	sim_apply(w);
+	/* Transferred: confirmed from this pass, released TTL_K later. */
+	transfer(w);
+	w->now += 5;
+	plan(w);
+	sim_apply(w);
+	int64_t confirmed = 0;
+	ms_plan_zsk_confirmed_since(&w->state, KEY(ZSK2), w->now, 0, &confirmed);
+	assert_int_equal(confirmed, w->now);
+	/* Confirmed but not yet for TTL_K (Cloudflare's 3600 s): still held. */
+	w->now = confirmed + 10;
+	k->publish = w->now - (PROP + 300) + 10;
+	plan(w);
+	assert_non_null(find(&w->plan, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL));
+	w->now = confirmed + 3600;
+	k->publish = w->now - (PROP + 300) + 5;
+	plan(w);
+	assert_null(find(&w->plan, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL));
+}
+
+/* Transferred records are never ours: nothing is deleted when knotd drops
+ * a key; the next transfer takes it away. */
+static void secondary_never_deletes_transferred_records(void **state)
+{
+	world_t *w = W;
+	secondary(w);
+	transfer(w);
+	/* Even a record carrying our marker and a saved id is left alone. */
+	snprintf(w->cf.dnskeys[1].comment, sizeof(w->cf.dnskeys[1].comment), "%s", w->marker);
+	assert_int_equal(ms_zone_state_own_dnskey(&w->state, w->cf.dnskeys[1].id,
+	                                          &w->cf.dnskeys[1].key, T0, NULL), MS_OK);
+	unserve(w, ZSK1);
+	keydb_del(w, "zsk1");
+	own_key(w, ZSK2, MS_ROLE_ZSK, "zsk2");
+	plan(w);
+	assert_int_equal(cf_record_actions(&w->plan), 0);
+	assert_int_equal(w->next.owned_count, 1);
 }
 
 static void warns_about_csk(void **state)
@@ -1438,11 +1668,13 @@ static void settings_from_module_settings(void **state)
 {
 	world_t *w = W;
 	char ns1[] = "ns9.example.org";
-	ms_settings_t ms = { .check_interval = 120, .nameserver_count = 1 };
+	ms_settings_t ms = { .check_interval = 120, .nameserver_count = 1,
+	                     .setup = MS_SETUP_SECONDARY };
 	ms.nameservers[0] = ns1;
 	ms_plan_settings_from(&ms, ZONE, w->marker, 0, &w->set);
 	assert_int_equal(w->set.check_interval, 120);
 	assert_int_equal(w->set.hold_time, 0);
+	assert_int_equal(w->set.setup, MS_SETUP_SECONDARY);
 	assert_string_equal(w->set.nameservers[0], "ns9.example.org");
 	assert_string_equal(w->set.owner_marker, w->marker);
 	plan(w); /* usable as is */
@@ -1521,6 +1753,13 @@ int main(void)
 		T(convergence_in_one_pass),
 		T(rejects_bad_settings_and_caps),
 		T(refuses_non_full_cloudflare_zone),
+		T(secondary_setup_conflicts_refuse),
+		T(secondary_sets_up_and_imports_but_writes_no_records),
+		T(secondary_converges_by_transfer),
+		T(secondary_warns_when_transfer_is_late),
+		T(secondary_confirmation_trusts_served_rrset),
+		T(secondary_gate_holds_until_transferred),
+		T(secondary_never_deletes_transferred_records),
 		T(warns_about_csk),
 		T(settings_from_module_settings),
 		T(names_for_logs),
