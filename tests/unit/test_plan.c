@@ -671,9 +671,9 @@ static void export_rollover_adds_new_then_deletes_old(void **state)
 #define PROP 30   /* the policy's propagation-delay in these tests */
 
 /* Settled zone, gate on; knotd has just pre-published ZSK2 (active 0). */
-static ms_local_key_t *prepublish_zsk2(world_t *w, int64_t published_ago)
+/* knotd pre-publishes ZSK2 (waiting to sign) with the gate on. */
+static ms_local_key_t *publish_waiting_zsk2(world_t *w, int64_t published_ago)
 {
-	settle(w);
 	w->set.hold_activation = true;
 	w->set.propagation_delay = PROP;
 	ms_local_key_t *k = keydb_add(w, ZSK2, MS_ROLE_ZSK, false, "zsk2");
@@ -686,6 +686,12 @@ static ms_local_key_t *prepublish_zsk2(world_t *w, int64_t published_ago)
 		}
 	}
 	return k;
+}
+
+static ms_local_key_t *prepublish_zsk2(world_t *w, int64_t published_ago)
+{
+	settle(w);
+	return publish_waiting_zsk2(w, published_ago);
 }
 
 static void rule3_holds_zsk_cloudflare_has_not_confirmed(void **state)
@@ -1601,16 +1607,7 @@ static void secondary_gate_holds_until_transferred(void **state)
 		transfer(w);
 		w->now += INTERVAL;
 	}
-	w->set.hold_activation = true;
-	w->set.propagation_delay = PROP;
-	ms_local_key_t *k = keydb_add(w, ZSK2, MS_ROLE_ZSK, false, "zsk2");
-	serve(w, ZSK2);
-	k->publish = w->now - (PROP + 300 - 10);
-	for (size_t i = 0; i < w->local.key_count; i++) {
-		if (strcmp(w->local.keys[i].id, "zsk2") != 0) {
-			w->local.keys[i].active = T0 - 86400;
-		}
-	}
+	ms_local_key_t *k = publish_waiting_zsk2(w, PROP + 300 - 10);
 	/* Not transferred yet: held, and never a record write. */
 	plan(w);
 	assert_non_null(find(&w->plan, MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL));
