@@ -66,6 +66,9 @@ class AdminApi:
             ("POST", r"/triggers", self.add_trigger),
             ("GET", r"/log", self.get_log),
             ("DELETE", r"/log", self.clear_log),
+            ("GET", r"/served", self.served_all),
+            ("GET", r"/counters", self.get_counters),
+            ("DELETE", r"/counters", self.clear_counters),
         ]
         self.routes = [(m, re.compile("^" + p + "$"), fn) for m, p, fn in routes]
 
@@ -155,8 +158,28 @@ class AdminApi:
         return {"ok": True}
 
     # --- zones -----------------------------------------------------------------
+    def _page(self, query):
+        """The zones of one page, in creation order, and the paging info.
+        Without page or per_page: all zones on one page."""
+        zones = list(self.store.zones.values())
+        total = len(zones)
+        if "page" not in query and "per_page" not in query:
+            return zones, {"page": 1, "per_page": total, "total_count": total,
+                           "total_pages": 1}
+        try:
+            page = int(query.get("page", 1))
+            per_page = int(query.get("per_page", 100))
+        except ValueError:
+            raise AdminError(400, "page and per_page must be integers") from None
+        if page < 1 or not 1 <= per_page <= 10000:
+            raise AdminError(400, "page must be >= 1 and per_page 1..10000")
+        chunk = zones[(page - 1) * per_page:page * per_page]
+        return chunk, {"page": page, "per_page": per_page, "total_count": total,
+                       "total_pages": max(1, -(-total // per_page))}
+
     def list_zones(self, data, query):
-        return {"zones": [self._zone_summary(z) for z in self.store.zones.values()]}
+        chunk, info = self._page(query)
+        return {"zones": [self._zone_summary(z) for z in chunk], "result_info": info}
 
     def create_zone(self, data, query):
         if "name" not in data:
@@ -185,7 +208,7 @@ class AdminApi:
 
     def delete_zone(self, data, query, zone):
         z = self._zone(zone)
-        del self.store.zones[z.id]
+        self.store.delete_zone(z)
         return {"id": z.id}
 
     # --- records, behind the client's back -------------------------------------
@@ -256,11 +279,18 @@ class AdminApi:
         self.store.set_zsk_tag(z, int(tag), data.get("tag"))
         return self.store.keys_view(z)
 
-    def served(self, data, query, zone):
-        z = self._zone(zone)
+    def _served(self, z):
         ttl = self.store.options["dnskey_ttl"]
         return {"dnskey": z.served_dnskeys(ttl), "ns": z.served_ns(),
                 "dnssec_status": z.dnssec["status"]}
+
+    def served(self, data, query, zone):
+        return self._served(self._zone(zone))
+
+    def served_all(self, data, query):
+        chunk, info = self._page(query)
+        return {"zones": [{"id": z.id, "name": z.name, **self._served(z)} for z in chunk],
+                "result_info": info}
 
     # --- secondary zones ---------------------------------------------------------
     def set_secondary(self, data, query, zone):
@@ -345,4 +375,11 @@ class AdminApi:
 
     def clear_log(self, data, query):
         self.sim.log.clear()
+        return {"ok": True}
+
+    def get_counters(self, data, query):
+        return self.sim.counters.describe()
+
+    def clear_counters(self, data, query):
+        self.sim.counters.reset()
         return {"ok": True}

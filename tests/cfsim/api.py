@@ -148,7 +148,7 @@ class CloudflareApi:
         if match not in ("all", "any"):
             raise invalid_param("match", "must be all or any")
         combine = all if match == "all" else any
-        zones = [z for z in self.store.zones.values() if principal.sees_zone(z.name)
+        zones = [z for z in self._zone_candidates(q, match) if principal.sees_zone(z.name)
                  and (not conds or combine(c(z) for c in conds))]
         order = q.get("order", "name")
         keys = {"name": lambda z: z.name, "status": lambda z: z.status,
@@ -165,6 +165,16 @@ class CloudflareApi:
         chunk, info = paginate(zones, q, o["zones_per_page"], o["zones_min_per_page"],
                                o["zones_max_per_page"])
         return [z.view() for z in chunk], info, []
+
+    def _zone_candidates(self, q, match):
+        """The zones a list can match: by the name index when all filters must
+        hold and one is an exact name (the per-zone look-up a client makes),
+        else all of them. The filters are still applied to the candidates."""
+        exact = _exact_zone_name(q.get("name")) if match == "all" else None
+        if exact is None:
+            return self.store.zones.values()
+        zone = self.store.zone_by_name(exact)
+        return [zone] if zone is not None else []
 
     def do_zone_get(self, req, principal, zone, params):
         return zone.view(), None, []
@@ -229,12 +239,28 @@ class _Named:
         self.name = name
 
 
+def _exact_zone_name(value):
+    """The lower-case name an exact (case-insensitive) name filter asks for,
+    or None for any other filter."""
+    if value is None:
+        return None
+    op, sep, arg = value.partition(":")
+    if sep and op == "equal":
+        return arg.lower()
+    if sep and op in _ZONE_NAME_OPS:
+        return None
+    return value.lower()
+
+
+_ZONE_NAME_OPS = ("equal", "not_equal", "starts_with", "ends_with", "contains",
+                  "starts_with_case_sensitive", "ends_with_case_sensitive",
+                  "contains_case_sensitive")
+
+
 def _zone_name_filter(value):
     """Zone name filter with Cloudflare's operator prefixes (contains:, ...)."""
     op, sep, arg = value.partition(":")
-    ops = ("equal", "not_equal", "starts_with", "ends_with", "contains",
-           "starts_with_case_sensitive", "ends_with_case_sensitive", "contains_case_sensitive")
-    if not sep or op not in ops:
+    if not sep or op not in _ZONE_NAME_OPS:
         op, arg = "equal", value
     sensitive = op.endswith("_case_sensitive")
     base = op.replace("_case_sensitive", "")

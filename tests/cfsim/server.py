@@ -2,7 +2,7 @@
 
 Pipeline for an API request:
     read body -> admin? -> fault -> rate limit -> route -> auth -> handler
-    -> envelope -> (fault rewrite) -> log -> triggers
+    -> envelope -> (fault rewrite) -> log and counters -> triggers
 Only loopback addresses are served.  Every wait is bounded (socket timeouts,
 delay faults interrupted by shutdown) so stop() always returns promptly.
 """
@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import api, auth
 from .admin import ADMIN_PREFIX, AdminApi, AdminError
+from .counters import RequestCounters
 from .errors import ApiError, PAYLOAD_TOO_LARGE, RATE_LIMITED
 from .faults import FaultBook
 from .ratelimit import RateLimiter
@@ -200,6 +201,7 @@ class Simulator:
         self.limiter = RateLimiter()
         self.faults = FaultBook()
         self.log = RequestLog()
+        self.counters = RequestCounters()
         self.trigger_errors = []
         self.stop_event = threading.Event()
         self.store = None
@@ -238,6 +240,7 @@ class Simulator:
                                rl.get("block_seconds"), rl.get("count_rejected", True))
         self.faults.clear()
         self.log.clear()
+        self.counters.reset()
         self.trigger_errors = []
 
     def start(self):
@@ -351,6 +354,7 @@ class Simulator:
         h.cfsim_pending = None
         req, entry = pending
         self.log.add(entry)
+        self.counters.add(entry, self.store)
         for trig in self.faults.due_triggers(req.method, req.path):
             self._run_trigger(trig)
 

@@ -229,6 +229,7 @@ class Store:
         self.lock = threading.RLock()
         self.options = dict(DEFAULT_OPTIONS)
         self.zones = {}
+        self.by_name = {}         # name -> Zone: look-ups stay O(1) with 10,000 zones
         self.tokens = {}          # value -> Token
         self.legacy = {}          # email (lower) -> global key
         self._seq = itertools.count(1)
@@ -273,7 +274,7 @@ class Store:
         name = name.strip().rstrip(".").lower()
         if not rr._valid_hostname(name) or "." not in name:
             raise ValueError(f"invalid zone name {name!r}")
-        if any(z.name == name for z in self.zones.values()):
+        if name in self.by_name:
             raise ValueError(f"zone {name} exists")
         if zone_type not in ("full", "partial", "secondary"):
             raise ValueError("type must be full, partial or secondary")
@@ -289,6 +290,7 @@ class Store:
         if primary is not None:
             self.set_secondary(zone, primary=primary)
         self.zones[zone.id] = zone
+        self.by_name[zone.name] = zone
         return zone
 
     @staticmethod
@@ -309,11 +311,12 @@ class Store:
                 raise ValueError("paused must be a boolean")
             zone.transfers_paused = paused
 
+    def delete_zone(self, zone):
+        del self.zones[zone.id]
+        del self.by_name[zone.name]
+
     def zone_by_name(self, name):
-        for z in self.zones.values():
-            if z.name == name:
-                return z
-        return None
+        return self.by_name.get(name)
 
     # --- records -----------------------------------------------------------------
     def _zone_view(self, zone):

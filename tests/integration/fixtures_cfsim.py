@@ -175,6 +175,27 @@ class CfsimHandle:
     def zone(self, zone):
         return self.admin("GET", f"/zones/{zone}")
 
+    def list_zones(self, page=None, per_page=None):
+        """Zones in creation order (all of them without paging) and result_info."""
+        return self._paged("/zones", page, per_page)
+
+    def served_all(self, page=None, per_page=None):
+        """served() of many zones at once: [{id, name, dnskey, ns, dnssec_status}]."""
+        return self._paged("/served", page, per_page)
+
+    def _paged(self, path, page, per_page):
+        query = {k: v for k, v in (("page", page), ("per_page", per_page)) if v is not None}
+        out = self.admin("GET", path, query=query or None)
+        return out["zones"], out["result_info"]
+
+    def counters(self):
+        """API requests per zone name ('' for none): {since, total, zones: {name:
+        {requests, reads, writes, rate_limited, failed}}}."""
+        return self.admin("GET", "/counters")
+
+    def clear_counters(self):
+        return self.admin("DELETE", "/counters")
+
     def records(self, zone):
         return self.admin("GET", f"/zones/{zone}/records")["records"]
 

@@ -252,6 +252,61 @@ def test_zone_list_filters_and_pages(cfsim):
     assert_failure(cfsim.get("/zones", query={"order": "bogus"}), 400, 9020)
 
 
+def test_zone_name_index_follows_create_and_delete(cfsim):
+    zid = cfsim.create_zone("Index.Example")["id"]
+    assert [z["id"] for z in cfsim.get("/zones", query={"name": "INDEX.example"}).result] \
+        == [zid]
+    assert [z["id"] for z in cfsim.get("/zones", query={"name": "equal:index.example"})
+            .result] == [zid]
+    # An exact name still has to pass the other filters.
+    assert cfsim.get("/zones", query={"name": "index.example", "status": "pending"}).result \
+        == []
+    cfsim.admin("DELETE", f"/zones/{zid}")
+    assert cfsim.get("/zones", query={"name": "index.example"}).result == []
+    assert cfsim.create_zone("index.example")["id"] != zid
+
+
+def test_admin_zone_list_and_served_pages(cfsim):
+    ids = [cfsim.create_zone(f"p{i}.example")["id"] for i in range(5)]
+    zones, info = cfsim.list_zones()
+    assert [z["id"] for z in zones] == ids and info["total_count"] == 5
+    zones, info = cfsim.list_zones(page=2, per_page=2)
+    assert [z["id"] for z in zones] == ids[2:4]
+    assert info == {"page": 2, "per_page": 2, "total_count": 5, "total_pages": 3}
+    assert cfsim.list_zones(page=4, per_page=2)[0] == []
+    cfsim.set_dnssec(ids[4], status="active")
+    served, info = cfsim.served_all(page=3, per_page=2)
+    assert [z["name"] for z in served] == ["p4.example"] and info["total_pages"] == 3
+    assert served[0]["dnssec_status"] == "active"
+    assert {k: v for k, v in served[0].items() if k not in ("id", "name")} == \
+        cfsim.served(ids[4])
+    for bad in ({"page": 0}, {"per_page": 0}, {"page": "x"}):
+        with pytest.raises(CfsimAdminError) as exc:
+            cfsim.admin("GET", "/served", query=bad)
+        assert exc.value.status == 400
+
+
+def test_request_counters_per_zone(cfsim):
+    zid = cfsim.create_zone("count.example")["id"]
+    cfsim.create_zone("other.example")
+    cfsim.set_rate_limit(4, 60)     # per credential: the token's 5th request is refused
+    cfsim.get("/zones", query={"name": "count.example"})
+    cfsim.get(f"/zones/{zid}/dnssec")
+    cfsim.post(f"/zones/{zid}/dns_records", {"type": "A", "name": "www", "content": "192.0.2.1"})
+    cfsim.get("/user/tokens/verify")
+    cfsim.get(f"/zones/{zid}/dns_records", token="unknown")        # 403
+    cfsim.get(f"/zones/{zid}/dnssec")
+    c = cfsim.counters()
+    assert c["zones"]["count.example"] == {"requests": 5, "reads": 4, "writes": 1,
+                                           "rate_limited": 1, "failed": 1}
+    assert c["zones"][""] == {"requests": 1, "reads": 1, "writes": 0, "rate_limited": 0,
+                              "failed": 0}
+    assert "other.example" not in c["zones"]
+    assert c["total"]["requests"] == 6 == len(cfsim.log())
+    cfsim.clear_counters()
+    assert cfsim.counters()["total"]["requests"] == 0
+
+
 # --- keys and DNSSEC -------------------------------------------------------------------
 
 def _dnspython_key(text):
