@@ -1,0 +1,123 @@
+"""The figures of tests/bench/run.py as text, and the generated sections of
+doc/benchmarks.md. Only the text between a section's markers is replaced;
+the method text around them is written by hand."""
+import os
+import re
+
+
+def _s(x, fmt="{:.1f}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def _mib(kib):
+    return f"{kib / 1024:.1f} MiB"
+
+
+def machine_line(m):
+    loaded = max(m.get("load_before", 0), m.get("load_after", 0))
+    note = (f"; **loaded machine** (load average {m.get('load_before', 0):.1f} before, "
+            f"{m.get('load_after', 0):.1f} after: other jobs shared the CPUs)"
+            if loaded >= 0.5 * (m.get("nproc") or 1) else
+            f"; load average {m.get('load_before', 0):.1f} before, "
+            f"{m.get('load_after', 0):.1f} after")
+    return (f"Taken {m['date']} on {m['nproc']} CPUs ({m['cpu']}), Knot DNS {m['knot']}, "
+            f"module at commit {m['module']}{note}.")
+
+
+def sync_lines(r):
+    out = [f"zones: {r['zones']}; request budget: {r['budget']} at the simulator"
+           + (f" and the module's `{r['budget_item']}`" if r.get("budget_item")
+              else " (the module kept its built-in budget: this build has no option for it)")
+           + f"; check-interval: {r['interval']} s",
+           f"keys and first signatures (knotd alone, before the measured runs): "
+           f"{_s(r.get('prepare_s'))} s"]
+    out.append(f"start until every zone answers: {_s(r['start_module_s'])} s with the module, "
+               f"{_s(r['start_plain_s'])} s without: ratio {_s(r['start_ratio'], '{:.2f}')}")
+    mp, mm = r["mem_plain"], r["mem_module"]
+    out.append(f"knotd memory: VmRSS {_mib(mm['VmRSS'])} with the module (after the sync) vs "
+               f"{_mib(mp['VmRSS'])} without: ratio {r['rss_ratio']:.2f}; VmHWM "
+               f"{_mib(mm['VmHWM'])} vs {_mib(mp['VmHWM'])}: ratio {r['hwm_ratio']:.2f}"
+               f" (with the module, just loaded: VmRSS {_mib(r['mem_module_loaded']['VmRSS'])})")
+    if r.get("sync_all_s") is not None:
+        out.append(f"all {r['zones']} zones in sync {r['sync_all_s']:.0f} s after knotd "
+                   f"started (half of them after {r['sync_p50_s']:.0f} s)")
+    else:
+        out.append(f"NOT all zones in sync: {r['synced']} of {r['zones']} within the time "
+                   f"limit" + (f" (half of them after {r['sync_p50_s']:.0f} s)"
+                               if r.get("sync_p50_s") is not None else ""))
+    q = r.get("sync_requests") or {}
+    if q:
+        out.append(f"API requests until then: {q['requests']} ({q['reads']} reads, "
+                   f"{q['writes']} writes, {q['rate_limited']} answered 429, "
+                   f"{q['failed']} other failures); "
+                   f"{q['requests'] / max(1, r['zones']):.1f} per zone")
+    st = r.get("steady")
+    if st:
+        out.append(f"steady state over {st['window_s']:.0f} s: {st['reads_per_zone']:.2f} "
+                   f"read requests per zone per check interval (min {st['reads_min']}, "
+                   f"max {st['reads_max']} per zone), {st['writes']} writes, "
+                   f"{st['unzoned']} requests about no zone, {st['rate_limited']} answered 429;"
+                   f" zones still in sync afterwards: {r.get('still_in_sync')}")
+    else:
+        out.append("steady state: not measured (not all zones were in sync)")
+    out.append(f"429 answers over the whole run: {r['rate_limited_total']}")
+    for text, n in r.get("log_summary") or []:
+        out.append(f"module log, {n}x: {text[:160]}")
+    return out
+
+
+def rollover_lines(r):
+    out = [f"{r['zones']} zones (of {r['of_zones']} in knotd) rolled their ZSK at once; "
+           f"request budget {r['budget']}, check-interval {r['interval']} s; "
+           f"`knotc zone-key-rollover` for all of them took {r['commands_s']:.1f} s"]
+    out.append(f"new keys seen in knotd's DNSKEY RRset: {r['published']}; at Cloudflare: "
+               f"{r['at_cf']}; polling knotd took at most {_s(r.get('poll_gap_max_s'))} s "
+               f"per round")
+    lat = r.get("latency")
+    if lat:
+        out.append(f"local publication -> record at Cloudflare: p50 {lat['p50']:.1f} s, "
+                   f"p99 {lat['p99']:.1f} s, max {lat['max']:.1f} s (min {lat['min']:.1f} s)")
+        fc = r["from_command"]
+        out.append(f"from the knotc command: p50 {fc['p50']:.1f} s, p99 {fc['p99']:.1f} s, "
+                   f"max {fc['max']:.1f} s")
+    q = r["requests"]
+    out.append(f"API requests meanwhile: {q['requests']} ({q['reads']} reads, {q['writes']} "
+               f"writes, {q['rate_limited']} answered 429)")
+    return out
+
+
+def qps_lines(r):
+    fmt = ", ".join
+    return [f"{r['zones']} zones, {r['rounds']} alternating rounds of {r['seconds']} s of "
+            f"dnsperf each (module check-interval {r['interval']} s, zones in sync: "
+            f"{r['synced']})",
+            f"without the module: {fmt(f'{x:.0f}' for x in r['plain'])} queries/s",
+            f"with the module:    {fmt(f'{x:.0f}' for x in r['module'])} queries/s",
+            f"ratio with/without: {r['ratio_median']:.3f} (median of rounds), "
+            f"{r['ratio_means']:.3f} (ratio of means); target >= 0.98"]
+
+
+SECTIONS = {"sync": sync_lines, "rollover": rollover_lines, "qps": qps_lines}
+
+
+def block(name, machine, r):
+    lines = [f"<!-- BEGIN GENERATED {name} (tests/bench/run.py; do not edit) -->",
+             machine_line(machine), "", "```"]
+    lines += SECTIONS[name](r)
+    lines += ["```", f"<!-- END GENERATED {name} -->"]
+    return "\n".join(lines)
+
+
+def write(path, machine, results):
+    with open(path) as f:
+        text = f.read()
+    for name, r in results.items():
+        pattern = re.compile(rf"<!-- BEGIN GENERATED {name} .*?<!-- END GENERATED {name} -->",
+                             re.S)
+        if not pattern.search(text):
+            raise RuntimeError(f"{path} has no generated section for {name}")
+        text = pattern.sub(lambda _m, n=name, rr=r: block(n, machine, rr), text, count=1)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
