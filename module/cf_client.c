@@ -229,7 +229,7 @@ static ms_rc_t attempt(ms_cf_client_t *c, const cf_req_t *req, ms_cf_envelope_t 
 	e->http_status = resp.status;
 	ms_http_response_free(&resp);
 	if (c->on_request != NULL) {
-		c->on_request(c->hook_ctx, o->rc, o->http_status);
+		c->on_request(c->hook_ctx, o->rc, o->http_status, req->method != MS_HTTP_GET);
 	}
 	return o->rc;
 }
@@ -467,6 +467,13 @@ static bool list_has_id(const ms_cf_record_list_t *l, const char *id)
 	return false;
 }
 
+/* Is r one of the records a listing of `type` wants? MS_CF_RR_OTHER stands
+ * for both types this module reads (NS and DNSKEY, listed together). */
+static bool wanted_type(const ms_cf_record_t *r, ms_cf_rrtype_t type)
+{
+	return type == MS_CF_RR_OTHER ? r->type != MS_CF_RR_OTHER : r->type == type;
+}
+
 /* Keep the page's records of the wanted type and owner; count repeats. */
 static ms_rc_t merge_page(ms_cf_record_list_t *out, const ms_cf_record_list_t *page,
                           ms_cf_rrtype_t type, const char *name, size_t *repeated,
@@ -483,7 +490,7 @@ static ms_rc_t merge_page(ms_cf_record_list_t *out, const ms_cf_record_list_t *p
 		const ms_cf_record_t *r = &page->items[i];
 		if (list_has_id(out, r->id)) {
 			(*repeated)++;
-		} else if (r->type == type && ms_cf_name_equal(r->name, name)) {
+		} else if (wanted_type(r, type) && ms_cf_name_equal(r->name, name)) {
 			out->items[out->count++] = *r;
 		}
 	}
@@ -497,8 +504,13 @@ static ms_rc_t list_page(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t 
 {
 	char query[MS_CF_NAME_MAX * 3 + 96];
 	cf_req_t req;
-	snprintf(query, sizeof(query), "type=%s&name=%s&per_page=%u&page=%u",
-	         ms_cf_rrtype_name(type), esc_name, c->per_page, pager->page);
+	if (type == MS_CF_RR_OTHER) { /* every type: the owner's whole set */
+		snprintf(query, sizeof(query), "name=%s&per_page=%u&page=%u", esc_name,
+		         c->per_page, pager->page);
+	} else {
+		snprintf(query, sizeof(query), "type=%s&name=%s&per_page=%u&page=%u",
+		         ms_cf_rrtype_name(type), esc_name, c->per_page, pager->page);
+	}
 	ms_rc_t rc = make_req(c, &req, MS_HTTP_GET, NULL, query, e, "/zones/%s/dns_records",
 	                      zone_id);
 	ms_cf_envelope_t env = { 0 };
@@ -546,20 +558,19 @@ static ms_rc_t list_all(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t t
 		}
 	}
 	return ms_err_set(e, MS_EAPI, "the %s records of %s kept changing while being listed: "
-	                  "will try again later", ms_cf_rrtype_name(type), name);
+	                  "will try again later",
+	                  type == MS_CF_RR_OTHER ? "NS and DNSKEY" : ms_cf_rrtype_name(type), name);
 }
 
-ms_rc_t ms_cf_list_records(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t type,
-                           const char *name, ms_cf_record_list_t *out, ms_err_t *err)
+/* type MS_CF_RR_OTHER: NS and DNSKEY together (see wanted_type()). */
+static ms_rc_t list_owner(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t type,
+                          const char *name, ms_cf_record_list_t *out, ms_err_t *err)
 {
 	ms_err_t e = { 0 };
 	memset(out, 0, sizeof(*out));
 	char norm[MS_CF_NAME_MAX + 2];
 	ms_cf_name_copy(norm, sizeof(norm), name);
 	ms_rc_t rc = check_zone_id(zone_id, &e);
-	if (rc == MS_OK && type == MS_CF_RR_OTHER) {
-		rc = ms_err_set(&e, MS_EINVAL, "only NS and DNSKEY records are listed");
-	}
 	if (rc == MS_OK && (norm[0] == '\0' || strlen(norm) > MS_CF_NAME_MAX)) {
 		rc = ms_err_set(&e, MS_EINVAL, "record name is empty or too long");
 	}
@@ -575,6 +586,22 @@ ms_rc_t ms_cf_list_records(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_
 		ms_cf_record_list_free(out);
 	}
 	return give_error(c, &e, rc, err);
+}
+
+ms_rc_t ms_cf_list_records(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t type,
+                           const char *name, ms_cf_record_list_t *out, ms_err_t *err)
+{
+	if (type == MS_CF_RR_OTHER) {
+		memset(out, 0, sizeof(*out));
+		return ms_err_set(err, MS_EINVAL, "only NS and DNSKEY records are listed");
+	}
+	return list_owner(c, zone_id, type, name, out, err);
+}
+
+ms_rc_t ms_cf_list_ns_dnskey(ms_cf_client_t *c, const char *zone_id, const char *name,
+                             ms_cf_record_list_t *out, ms_err_t *err)
+{
+	return list_owner(c, zone_id, MS_CF_RR_OTHER, name, out, err);
 }
 
 /* ---- changes ------------------------------------------------------------------ */

@@ -29,8 +29,9 @@
 #define MS_CF_RATE_WAIT_DEFAULT_MS 120000 /* longer: MS_ERATELIMIT, try next pass */
 
 /* Called after every HTTP attempt (retries included), so the module can
- * count API requests (every call) and failures (rc != MS_OK). */
-typedef void (*ms_cf_request_hook_t)(void *ctx, ms_rc_t rc, long http_status);
+ * count API requests (every call), failures (rc != MS_OK) and writes
+ * (every method but GET). */
+typedef void (*ms_cf_request_hook_t)(void *ctx, ms_rc_t rc, long http_status, bool write);
 
 typedef struct {
 	const char *api_url;          /* NULL: MS_DEFAULT_API_URL; http:// only to loopback */
@@ -88,6 +89,14 @@ ms_rc_t ms_cf_set_multi_provider(ms_cf_client_t *c, const char *zone_id, bool on
  * first; free it with ms_cf_record_list_free() in any case. */
 ms_rc_t ms_cf_list_records(ms_cf_client_t *c, const char *zone_id, ms_cf_rrtype_t type,
                            const char *name, ms_cf_record_list_t *out, ms_err_t *err);
+
+/* The NS and DNSKEY records owned by `name` in one listing: the filter is the
+ * name alone (Cloudflare's filters cannot say "NS or DNSKEY"), records of
+ * other types are dropped. An apex holds a handful of records, so this is
+ * one request where two ms_cf_list_records() calls take two. Same paging
+ * and error rules as ms_cf_list_records(). */
+ms_rc_t ms_cf_list_ns_dnskey(ms_cf_client_t *c, const char *zone_id, const char *name,
+                             ms_cf_record_list_t *out, ms_err_t *err);
 
 /* POST /zones/{id}/dns_records; created (may be NULL) gets the new record
  * with its id. Errors to know: Cloudflare code 81058 ("identical record

@@ -40,33 +40,48 @@ static ms_rc_t too_many(ms_err_t *err, const char *what, size_t n, size_t cap)
 	                  "module handles: remove the extra ones", n, what, cap);
 }
 
-ms_rc_t ms_observe_cf_records(ms_cf_view_t *view, const ms_cf_record_list_t *dnskeys,
-                              const ms_cf_record_list_t *ns, ms_err_t *err)
+static void add_dnskey(ms_cf_view_t *view, const ms_cf_record_t *r)
 {
-	if (dnskeys->count > MS_MAX_RECORDS) {
-		return too_many(err, "apex DNSKEY records", dnskeys->count, MS_MAX_RECORDS);
+	ms_cf_view_dnskey_t *v = &view->dnskeys[view->dnskey_count++];
+	snprintf(v->id, sizeof(v->id), "%s", r->id);
+	v->key = r->dnskey;
+	v->ttl = r->ttl;
+	snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+}
+
+static void add_ns(ms_cf_view_t *view, const ms_cf_record_t *r)
+{
+	ms_cf_view_ns_t *v = &view->ns[view->ns_count++];
+	snprintf(v->id, sizeof(v->id), "%s", r->id);
+	snprintf(v->name, sizeof(v->name), "%s", r->ns_host);
+	v->ttl = r->ttl;
+	snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+}
+
+ms_rc_t ms_observe_cf_apex(ms_cf_view_t *view, const ms_cf_record_list_t *records,
+                           ms_err_t *err)
+{
+	size_t dnskeys = 0, ns = 0;
+	for (size_t i = 0; i < records->count; i++) {
+		dnskeys += records->items[i].type == MS_CF_RR_DNSKEY;
+		ns += records->items[i].type == MS_CF_RR_NS;
 	}
-	if (ns->count > MS_MAX_RECORDS) {
-		return too_many(err, "apex NS records", ns->count, MS_MAX_RECORDS);
+	if (dnskeys > MS_MAX_RECORDS) {
+		return too_many(err, "apex DNSKEY records", dnskeys, MS_MAX_RECORDS);
 	}
-	for (size_t i = 0; i < dnskeys->count; i++) {
-		const ms_cf_record_t *r = &dnskeys->items[i];
-		ms_cf_view_dnskey_t *v = &view->dnskeys[i];
-		snprintf(v->id, sizeof(v->id), "%s", r->id);
-		v->key = r->dnskey;
-		v->ttl = r->ttl;
-		snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+	if (ns > MS_MAX_RECORDS) {
+		return too_many(err, "apex NS records", ns, MS_MAX_RECORDS);
 	}
-	view->dnskey_count = dnskeys->count;
-	for (size_t i = 0; i < ns->count; i++) {
-		const ms_cf_record_t *r = &ns->items[i];
-		ms_cf_view_ns_t *v = &view->ns[i];
-		snprintf(v->id, sizeof(v->id), "%s", r->id);
-		snprintf(v->name, sizeof(v->name), "%s", r->ns_host);
-		v->ttl = r->ttl;
-		snprintf(v->comment, sizeof(v->comment), "%s", r->has_comment ? r->comment : "");
+	view->dnskey_count = 0;
+	view->ns_count = 0;
+	for (size_t i = 0; i < records->count; i++) {
+		const ms_cf_record_t *r = &records->items[i];
+		if (r->type == MS_CF_RR_DNSKEY) {
+			add_dnskey(view, r);
+		} else if (r->type == MS_CF_RR_NS) {
+			add_ns(view, r);
+		}
 	}
-	view->ns_count = ns->count;
 	return MS_OK;
 }
 
@@ -83,38 +98,50 @@ ms_rc_t ms_observe_cf_zsks(ms_cf_view_t *view, const ms_cf_zsk_list_t *zsks, ms_
 }
 
 static ms_rc_t observe_zone(ms_cf_client_t *c, const char *name, const char *zone_id,
-                            ms_cf_view_t *view, ms_err_t *err)
+                            ms_cf_cache_t *cache, ms_cf_view_t *view, ms_err_t *err)
 {
-	ms_cf_zone_t zone;
-	ms_rc_t rc = (zone_id != NULL && zone_id[0] != '\0')
-	             ? ms_cf_get_zone(c, zone_id, &zone, err)
-	             : ms_cf_find_zone(c, name, &zone, err);
+	ms_rc_t rc = MS_OK;
+	if (!cache->zone_known) {
+		rc = (zone_id != NULL && zone_id[0] != '\0')
+		     ? ms_cf_get_zone(c, zone_id, &cache->zone, err)
+		     : ms_cf_find_zone(c, name, &cache->zone, err);
+		cache->zone_known = (rc == MS_OK);
+	}
 	if (rc == MS_OK) {
-		ms_observe_cf_zone(view, &zone);
+		ms_observe_cf_zone(view, &cache->zone);
 	}
 	return rc;
 }
 
-static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t *err)
+static ms_rc_t read_settings(ms_cf_client_t *c, const char *zone_id, ms_cf_cache_t *cache,
+                             double now, ms_err_t *err)
 {
-	ms_cf_dnssec_t dnssec;
-	ms_rc_t rc = ms_cf_get_dnssec(c, view->zone_id, &dnssec, err);
-	if (rc != MS_OK) {
-		return rc;
-	}
-	view->dnssec_status = dnssec.status;
-	view->dnssec_multi_signer = dnssec.multi_signer;
-	view->dnssec_algorithm = dnssec.algorithm;
-	view->has_ksk = dnssec.has_ksk;
-	view->ksk = dnssec.ksk;
-	view->ksk_ds_tag = dnssec.key_tag;
-	view->ksk_ds_digest_type = dnssec.digest_type;
-	snprintf(view->ksk_ds_digest, sizeof(view->ksk_ds_digest), "%s", dnssec.digest);
-	ms_cf_dns_settings_t settings;
-	rc = ms_cf_get_dns_settings(c, view->zone_id, &settings, err);
+	ms_rc_t rc = ms_cf_get_dnssec(c, zone_id, &cache->dnssec, err);
 	if (rc == MS_OK) {
-		view->multi_provider = settings.multi_provider;
-		view->ns_ttl = settings.ns_ttl;
+		rc = ms_cf_get_dns_settings(c, zone_id, &cache->dns_settings, err);
+	}
+	cache->settings_known = (rc == MS_OK);
+	cache->settings_at = now;
+	return rc;
+}
+
+static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_cache_t *cache, double now,
+                                ms_cf_view_t *view, ms_err_t *err)
+{
+	ms_rc_t rc = cache->settings_known ? MS_OK
+	             : read_settings(c, view->zone_id, cache, now, err);
+	if (rc == MS_OK) {
+		view->dnssec_status = cache->dnssec.status;
+		view->dnssec_multi_signer = cache->dnssec.multi_signer;
+		view->dnssec_algorithm = cache->dnssec.algorithm;
+		view->has_ksk = cache->dnssec.has_ksk;
+		view->ksk = cache->dnssec.ksk;
+		view->ksk_ds_tag = cache->dnssec.key_tag;
+		view->ksk_ds_digest_type = cache->dnssec.digest_type;
+		snprintf(view->ksk_ds_digest, sizeof(view->ksk_ds_digest), "%s",
+		         cache->dnssec.digest);
+		view->multi_provider = cache->dns_settings.multi_provider;
+		view->ns_ttl = cache->dns_settings.ns_ttl;
 	}
 	return rc;
 }
@@ -122,16 +149,12 @@ static ms_rc_t observe_settings(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t 
 static ms_rc_t observe_records(ms_cf_client_t *c, const char *name, ms_cf_view_t *view,
                                ms_err_t *err)
 {
-	ms_cf_record_list_t dnskeys = { 0 }, ns = { 0 };
-	ms_rc_t rc = ms_cf_list_records(c, view->zone_id, MS_CF_RR_DNSKEY, name, &dnskeys, err);
+	ms_cf_record_list_t records = { 0 };
+	ms_rc_t rc = ms_cf_list_ns_dnskey(c, view->zone_id, name, &records, err);
 	if (rc == MS_OK) {
-		rc = ms_cf_list_records(c, view->zone_id, MS_CF_RR_NS, name, &ns, err);
+		rc = ms_observe_cf_apex(view, &records, err);
 	}
-	if (rc == MS_OK) {
-		rc = ms_observe_cf_records(view, &dnskeys, &ns, err);
-	}
-	ms_cf_record_list_free(&dnskeys);
-	ms_cf_record_list_free(&ns);
+	ms_cf_record_list_free(&records);
 	return rc;
 }
 
@@ -146,19 +169,48 @@ static ms_rc_t observe_zsks(ms_cf_client_t *c, ms_cf_view_t *view, ms_err_t *err
 	return rc;
 }
 
-ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone_id,
-                      ms_cf_view_t *view, ms_err_t *err)
+void ms_cf_cache_expire(ms_cf_cache_t *cache, double now)
 {
+	if (!cache->settings_known) {
+		return;
+	}
+	double keep = 0;
+	bool confirmed = cache->dnssec.multi_signer && cache->dns_settings.multi_provider;
+	if (confirmed && cache->dnssec.status == MS_CF_DNSSEC_ACTIVE) {
+		keep = MS_CF_SETTINGS_RECHECK_ACTIVE;
+	} else if (confirmed && cache->dnssec.status == MS_CF_DNSSEC_PENDING) {
+		keep = MS_CF_SETTINGS_RECHECK_PENDING;
+	}
+	if (!(now >= cache->settings_at && now - cache->settings_at < keep)) {
+		cache->settings_known = false;
+	}
+}
+
+ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone_id,
+                      ms_cf_cache_t *cache, double now, ms_cf_view_t *view, ms_err_t *err)
+{
+	ms_cf_cache_t none = { 0 };
+	ms_cf_cache_t *cc = cache != NULL ? cache : &none;
+	ms_err_t e = { 0 };
 	memset(view, 0, sizeof(*view));
-	ms_rc_t rc = observe_zone(client, name, zone_id, view, err);
+	ms_rc_t rc = observe_zone(client, name, zone_id, cc, view, &e);
 	if (rc == MS_OK) {
-		rc = observe_settings(client, view, err);
+		rc = observe_settings(client, cc, now, view, &e);
 	}
 	if (rc == MS_OK) {
-		rc = observe_records(client, name, view, err);
+		rc = observe_records(client, name, view, &e);
 	}
 	if (rc == MS_OK) {
-		rc = observe_zsks(client, view, err);
+		rc = observe_zsks(client, view, &e);
+	}
+	if (rc != MS_OK && e.http_status >= 400 && e.http_status < 500 && e.http_status != 429) {
+		/* The API refused a zone call: the zone may be gone, moved or
+		 * reconfigured (a 429 or a server error says nothing of that). */
+		cc->zone_known = false;
+		cc->settings_known = false;
+	}
+	if (rc != MS_OK && err != NULL) {
+		*err = e;
 	}
 	view->complete = (rc == MS_OK);
 	return rc;

@@ -12,8 +12,10 @@
 
 /* Pure mappings, unit-tested without a network. */
 ms_view_zone_type_t ms_observe_cf_zone_type(const char *type);
-ms_rc_t ms_observe_cf_records(ms_cf_view_t *view, const ms_cf_record_list_t *dnskeys,
-                              const ms_cf_record_list_t *ns, ms_err_t *err);
+/* The apex's NS and DNSKEY records from one list holding both types (as
+ * ms_cf_list_ns_dnskey() returns them); other types are ignored. */
+ms_rc_t ms_observe_cf_apex(ms_cf_view_t *view, const ms_cf_record_list_t *records,
+                           ms_err_t *err);
 ms_rc_t ms_observe_cf_zsks(ms_cf_view_t *view, const ms_cf_zsk_list_t *zsks, ms_err_t *err);
 void ms_observe_cf_zone(ms_cf_view_t *view, const ms_cf_zone_t *zone);
 
@@ -26,7 +28,33 @@ ms_rc_t ms_observe_cf_served(ms_cf_view_t *view, const char *zone,
                              const struct sockaddr_storage *addrs, size_t count,
                              const atomic_bool *abort, ms_err_t *err);
 
+/* What a pass reuses from earlier passes: the zone object (its id, type and
+ * assigned nameservers) and its DNSSEC and DNS settings change only by an
+ * operator's hand or our own writes. The caller drops parts of it (see
+ * ms_cf_cache_expire()); ms_observe_cf() drops all of it when the API answers
+ * a zone call with an error, since that may mean the zone or its settings
+ * changed. All zero: nothing known. */
+typedef struct {
+	bool zone_known;
+	ms_cf_zone_t zone;
+	bool settings_known;
+	double settings_at;           /* caller's clock when they were read */
+	ms_cf_dnssec_t dnssec;
+	ms_cf_dns_settings_t dns_settings;
+} ms_cf_cache_t;
+
+#define MS_CF_SETTINGS_RECHECK_ACTIVE  86400.0 /* s: DNSSEC active, multi-signer on */
+#define MS_CF_SETTINGS_RECHECK_PENDING 3600.0  /* s: on, waiting for the parent's DS */
+
+/* Pure: forget the settings once they are older than their re-check time:
+ * a day once DNSSEC is active with multi-signer and multi-provider on, an
+ * hour while DNSSEC is pending (to see the DS arrive), at once otherwise
+ * (the sync is still setting the zone up, every pass needs them fresh). */
+void ms_cf_cache_expire(ms_cf_cache_t *cache, double now);
+
 /* Fill view for the zone `name`; zone_id may be NULL or "" (look up by name).
- * view is cleared first. */
+ * view is cleared first. With the cache filled, a pass costs two requests:
+ * the apex's NS and DNSKEY records and Cloudflare's ZSKs; cache may be NULL
+ * (everything is read). `now` stamps settings read into the cache. */
 ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone_id,
-                      ms_cf_view_t *view, ms_err_t *err);
+                      ms_cf_cache_t *cache, double now, ms_cf_view_t *view, ms_err_t *err);

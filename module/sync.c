@@ -23,6 +23,9 @@
 
 struct ms_sync_zone {
 	ms_cf_client_t *client;
+	ms_cf_cache_t cf_cache;     /* zone object and settings, between passes */
+	unsigned pass_requests;     /* API requests of the running pass... */
+	unsigned pass_writes;       /* ...and how many of them changed something */
 	ms_zone_state_t state;
 	bool state_loaded;
 	char state_path[MS_PATH_MAX + 64];
@@ -39,10 +42,14 @@ struct ms_sync_zone {
 
 /* ---- per-zone setup ---------------------------------------------------------- */
 
-static void count_request(void *ctx, ms_rc_t rc, long http_status)
+static void count_request(void *ctx, ms_rc_t rc, long http_status, bool write)
 {
 	(void)http_status;
 	ms_zone_t *zone = ctx;
+	if (zone->sync != NULL) {
+		zone->sync->pass_requests++;
+		zone->sync->pass_writes += write;
+	}
 	ms_zone_count(zone, MS_CTR_API_REQUESTS, 1);
 	if (rc != MS_OK) {
 		ms_zone_count(zone, MS_CTR_API_FAILURES, 1);
@@ -284,6 +291,10 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	         zone->settings.dry_run, &result);
 	*changes = result.changes - result.holds;
 	*holds = result.holds;
+	if (result.changes > result.holds || result.failures > 0) {
+		/* Our writes (or a refused one) may have changed Cloudflare's settings. */
+		s->cf_cache.settings_known = false;
+	}
 	if (!zone->settings.dry_run) {
 		s->state = d->new_state;
 		ms_err_t save_err = { 0 };
@@ -310,7 +321,9 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		return s->next_routine; /* an event, but nothing we sync changed */
 	}
 	if (rc == MS_OK) {
-		rc = ms_observe_cf(s->client, zone->name, zone->settings.zone_id, &d->cf, &err);
+		ms_cf_cache_expire(&s->cf_cache, now);
+		rc = ms_observe_cf(s->client, zone->name, zone->settings.zone_id, &s->cf_cache, now,
+		                   &d->cf, &err);
 	}
 	if (rc == MS_OK) {
 		observe_served(zone, &d->cf);
@@ -361,7 +374,11 @@ double ms_sync_pass(ms_zone_t *zone, double now)
 	if (d == NULL) {
 		return now + RETRY_MIN;
 	}
+	s->pass_requests = 0;
+	s->pass_writes = 0;
 	double next = run(zone, s, d, now);
 	free(d);
+	ms_zone_log(zone, LOG_DEBUG, "pass done: %u API requests, %u of them writes; next in "
+	            "%.0f s", s->pass_requests, s->pass_writes, next > now ? next - now : 0.0);
 	return next;
 }

@@ -163,6 +163,15 @@ def test_record_calls(tls_cli, cfsim_tls):
     assert keys[0]["dnskey"]["public_key"] == CF_EXAMPLE_KEY
     nss = tls_cli.ok("list", zid, "NS", ZONE)["records"]
     assert [r["ns_host"] for r in nss] == ["ns1.example.net"]
+    # Both types in one request; other apex types and other owners are left out.
+    cfsim_tls.add_record(zid, {"type": "TXT", "name": ZONE, "content": "v=spf1 -all"})
+    cfsim_tls.add_record(zid, {"type": "NS", "name": f"sub.{ZONE}",
+                               "content": "ns9.example.net"})
+    before = len(api_log(cfsim_tls))
+    both = tls_cli.ok("list", zid, "NS+DNSKEY", ZONE)["records"]
+    assert sorted(r["id"] for r in both) == sorted([made["id"], ns["id"]])
+    lists = [e for e in api_log(cfsim_tls)[before:] if e["path"].endswith("/dns_records")]
+    assert len(lists) == 1 and "type" not in lists[0]["query"]
 
     # Batch: delete the NS, add another DNSKEY and NS, in one request.
     ksk = cfsim_tls.keys(zid)["ksk"]["public_key"]

@@ -110,6 +110,20 @@ def test_nameservers_merged_then_passes_are_idle(sync_pair):
     pair.assert_no_duplicates()
     pair.assert_foreign_untouched()
 
+    # Steady state: two reads per pass (the apex's NS and DNSKEY records, and
+    # Cloudflare's ZSKs); the zone and its settings are known from before.
+    # The counters are read in one go; a pass running at the end may have
+    # sent its requests but not counted itself yet (at most 2 more).
+    s0 = pair.stats()
+    pair.wait(lambda: pair.stat("sync-passes") >= s0["sync-passes"] + 3,
+              3 * CHECK_INTERVAL + MARGIN, "three more sync passes")
+    s1 = pair.stats()
+    passes = s1["sync-passes"] - s0["sync-passes"]
+    requests = s1["api-requests"] - s0["api-requests"]
+    assert requests <= 2 * passes + 2, f"{requests} API requests in {passes} passes"
+    done = [ln for ln in pair.module_lines() if "pass done:" in ln]
+    assert done and "2 API requests, 0 of them writes" in done[-1], done[-3:]
+
 
 @pytest.mark.parametrize("cf_zone,expect", [
     (ALL_ON, {}),

@@ -29,9 +29,10 @@ typedef struct {
 static atomic_bool abort_flag;
 static _Atomic uint64_t abort_set_at_ms;
 
-static void count_request(void *ctx, ms_rc_t rc, long http_status)
+static void count_request(void *ctx, ms_rc_t rc, long http_status, bool write)
 {
 	(void)http_status;
+	(void)write;
 	counts_t *n = ctx;
 	n->requests++;
 	if (rc != MS_OK) {
@@ -180,7 +181,7 @@ static int usage(const char *why)
 	        "--key-file F) [options] COMMAND ARGS\n"
 	        "commands: verify | find-zone NAME | zone ID | dnssec ID |\n"
 	        "  dnssec-patch ID [status=active|disabled] [multi_signer=true|false] |\n"
-	        "  settings ID | multi-provider ID true|false | list ID DNSKEY|NS NAME |\n"
+	        "  settings ID | multi-provider ID true|false | list ID DNSKEY|NS|NS+DNSKEY NAME |\n"
 	        "  create-dnskey ID NAME TTL RDATA [COMMENT] | create-ns ID NAME TTL HOST [COMMENT] |\n"
 	        "  delete ID RECORD_ID | zsk ID |\n"
 	        "  batch ID [del:RECORD_ID]... [ns:NAME:TTL:HOST[:COMMENT]]... "
@@ -351,7 +352,9 @@ static ms_rc_t run_command(ms_cf_client_t *c, const char *cmd, int argc, char **
 		ms_cf_rrtype_t t = strcmp(argv[1], "NS") == 0       ? MS_CF_RR_NS
 		                   : strcmp(argv[1], "DNSKEY") == 0 ? MS_CF_RR_DNSKEY
 		                                                    : MS_CF_RR_OTHER;
-		rc = ms_cf_list_records(c, argv[0], t, argv[2], &l, e);
+		rc = strcmp(argv[1], "NS+DNSKEY") == 0
+		     ? ms_cf_list_ns_dnskey(c, argv[0], argv[2], &l, e)
+		     : ms_cf_list_records(c, argv[0], t, argv[2], &l, e);
 		if (rc == MS_OK) {
 			*res = json_object_new_object();
 			json_object_object_add(*res, "records", records_json(&l));

@@ -382,9 +382,10 @@ typedef struct {
 	int requests, failures;
 } counts_t;
 
-static void count(void *ctx, ms_rc_t rc, long status)
+static void count(void *ctx, ms_rc_t rc, long status, bool write)
 {
 	(void)status;
+	(void)write;
 	counts_t *c = ctx;
 	c->requests++;
 	c->failures += (rc != MS_OK);

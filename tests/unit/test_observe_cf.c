@@ -32,9 +32,9 @@ static void records_map_and_null_comment_is_empty(void **state)
 	strcpy(recs[0].id, "0123456789abcdef0123456789abcdef");
 	ms_cf_record_ns(&recs[1], "example.com", 86400, "NS1.Example.net.", NULL);
 	strcpy(recs[1].id, "fedcba9876543210fedcba9876543210");
-	ms_cf_record_list_t dnskeys = { &recs[0], 1 }, ns = { &recs[1], 1 };
+	ms_cf_record_list_t both = { recs, 2 };
 	ms_cf_view_t *view = calloc(1, sizeof(*view));
-	assert_int_equal(ms_observe_cf_records(view, &dnskeys, &ns, NULL), MS_OK);
+	assert_int_equal(ms_observe_cf_apex(view, &both, NULL), MS_OK);
 	assert_int_equal(view->dnskey_count, 1);
 	assert_true(ms_dnskey_equal(&view->dnskeys[0].key, &key));
 	assert_string_equal(view->dnskeys[0].comment, "ours");
@@ -53,13 +53,24 @@ static void too_many_records_is_an_error(void **state)
 	(void)state;
 	size_t n = MS_MAX_RECORDS + 1;
 	ms_cf_record_t *recs = calloc(n, sizeof(*recs));
-	ms_cf_record_list_t many = { recs, n }, none = { NULL, 0 };
+	ms_cf_record_list_t many = { recs, n };
 	ms_cf_view_t *view = calloc(1, sizeof(*view));
 	ms_err_t err = { 0 };
-	assert_int_equal(ms_observe_cf_records(view, &many, &none, &err), MS_ETOOBIG);
+	for (size_t i = 0; i < n; i++) {
+		recs[i].type = MS_CF_RR_DNSKEY;
+	}
+	assert_int_equal(ms_observe_cf_apex(view, &many, &err), MS_ETOOBIG);
 	assert_non_null(strstr(err.msg, "apex DNSKEY records"));
-	assert_int_equal(ms_observe_cf_records(view, &none, &many, &err), MS_ETOOBIG);
+	for (size_t i = 0; i < n; i++) {
+		recs[i].type = MS_CF_RR_NS;
+	}
+	assert_int_equal(ms_observe_cf_apex(view, &many, &err), MS_ETOOBIG);
 	assert_non_null(strstr(err.msg, "apex NS records"));
+	for (size_t i = 0; i < n; i++) {
+		recs[i].type = MS_CF_RR_OTHER; /* A, MX, TXT at the apex: not ours to count */
+	}
+	assert_int_equal(ms_observe_cf_apex(view, &many, &err), MS_OK);
+	assert_int_equal(view->dnskey_count + view->ns_count, 0);
 	ms_cf_zsk_t *zsks = calloc(MS_MAX_KEYS + 1, sizeof(*zsks));
 	ms_cf_zsk_list_t zl = { zsks, MS_MAX_KEYS + 1 };
 	assert_int_equal(ms_observe_cf_zsks(view, &zl, &err), MS_ETOOBIG);
@@ -84,6 +95,51 @@ static void zone_fields(void **state)
 	free(view);
 }
 
+static ms_cf_cache_t cache_with(ms_cf_dnssec_status_t status, bool signer, bool provider)
+{
+	ms_cf_cache_t c = { .zone_known = true, .settings_known = true, .settings_at = 1000.0 };
+	c.dnssec.status = status;
+	c.dnssec.multi_signer = signer;
+	c.dns_settings.multi_provider = provider;
+	return c;
+}
+
+/* Settings are kept a day once the zone is set up, an hour while the DS is
+ * pending, not at all while the sync still sets the zone up; the zone object
+ * is the caller's to drop. */
+static void cache_expiry(void **state)
+{
+	(void)state;
+	ms_cf_cache_t c = cache_with(MS_CF_DNSSEC_ACTIVE, true, true);
+	ms_cf_cache_expire(&c, 1000.0 + MS_CF_SETTINGS_RECHECK_ACTIVE - 1);
+	assert_true(c.settings_known);
+	ms_cf_cache_expire(&c, 1000.0 + MS_CF_SETTINGS_RECHECK_ACTIVE);
+	assert_false(c.settings_known);
+	assert_true(c.zone_known);
+
+	c = cache_with(MS_CF_DNSSEC_PENDING, true, true);
+	ms_cf_cache_expire(&c, 1000.0 + MS_CF_SETTINGS_RECHECK_PENDING - 1);
+	assert_true(c.settings_known);
+	ms_cf_cache_expire(&c, 1000.0 + MS_CF_SETTINGS_RECHECK_PENDING);
+	assert_false(c.settings_known);
+
+	const ms_cf_cache_t unfinished[] = {
+		cache_with(MS_CF_DNSSEC_DISABLED, true, true),
+		cache_with(MS_CF_DNSSEC_ACTIVE, false, true),
+		cache_with(MS_CF_DNSSEC_ACTIVE, true, false),
+		cache_with(MS_CF_DNSSEC_ERROR, true, true),
+	};
+	for (size_t i = 0; i < sizeof(unfinished) / sizeof(unfinished[0]); i++) {
+		c = unfinished[i];
+		ms_cf_cache_expire(&c, 1000.0);
+		assert_false(c.settings_known);
+	}
+	/* A clock that went backwards never extends the trust. */
+	c = cache_with(MS_CF_DNSSEC_ACTIVE, true, true);
+	ms_cf_cache_expire(&c, 999.0);
+	assert_false(c.settings_known);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +147,7 @@ int main(void)
 		cmocka_unit_test(records_map_and_null_comment_is_empty),
 		cmocka_unit_test(too_many_records_is_an_error),
 		cmocka_unit_test(zone_fields),
+		cmocka_unit_test(cache_expiry),
 	};
 	return cmocka_run_group_tests_name("observe_cf", tests, NULL, NULL);
 }
