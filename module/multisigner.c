@@ -32,6 +32,7 @@
 #define MOD_HOLD_TIME      "\x09""hold-time"
 #define MOD_VERIFY_ADDRESS "\x0e""verify-address"
 #define MOD_SETUP          "\x10""cloudflare-setup"
+#define MOD_API_BUDGET     "\x0a""api-budget"
 
 static const knot_lookup_t setup_opts[] = {
 	{ MS_SETUP_AUTO,      "auto" },
@@ -56,6 +57,7 @@ const yp_item_t multisigner_conf[] = {
 	{ MOD_HOLD_TIME,      YP_TINT,   YP_VINT = { 0, 30 * 86400, 0, YP_STIME } },
 	{ MOD_VERIFY_ADDRESS, YP_TADDR,  YP_VADDR = { 53 }, YP_FMULTI },
 	{ MOD_SETUP,          YP_TOPT,   YP_VOPT = { setup_opts, MS_SETUP_AUTO } },
+	{ MOD_API_BUDGET,     YP_TINT,   YP_VINT = { 0, INT32_MAX, MS_DEFAULT_API_BUDGET } },
 	{ NULL }
 };
 
@@ -124,6 +126,10 @@ int multisigner_conf_check(knotd_conf_check_args_t *args)
 	knotd_conf_t interval = knotd_conf_check_item(args, MOD_CHECK_INTERVAL);
 	if (interval.count > 0 && ms_check_interval(interval.single.integer, &err) != MS_OK) {
 		return check_fail(args, "check-interval", &err);
+	}
+	knotd_conf_t budget = knotd_conf_check_item(args, MOD_API_BUDGET);
+	if (budget.count > 0 && ms_check_api_budget(budget.single.integer, &err) != MS_OK) {
+		return check_fail(args, "api-budget", &err);
 	}
 	knotd_conf_t ns = knotd_conf_check_item(args, MOD_NAMESERVER);
 	size_t ns_count = ns.count;
@@ -217,6 +223,7 @@ static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
 	s->auth_kind = (s->api_token_file != NULL) ? MS_AUTH_TOKEN : MS_AUTH_GLOBAL_KEY;
 	s->check_interval = (uint32_t)knotd_conf_mod(mod, MOD_CHECK_INTERVAL).single.integer;
 	s->hold_time = (uint32_t)knotd_conf_mod(mod, MOD_HOLD_TIME).single.integer;
+	s->api_budget = (uint32_t)knotd_conf_mod(mod, MOD_API_BUDGET).single.integer;
 	s->dry_run = knotd_conf_mod(mod, MOD_DRY_RUN).single.boolean;
 	s->setup = (ms_cf_setup_t)knotd_conf_mod(mod, MOD_SETUP).single.option;
 	read_verify_addrs(mod, s);
@@ -255,11 +262,12 @@ static void log_loaded(knotd_mod_t *mod, const ms_zone_t *zone)
 	const ms_settings_t *s = &zone->settings;
 	knotd_mod_log(mod, LOG_INFO,
 	              "%s %s (ABI %d): syncing with Cloudflare at %s, zone id %s, %s auth, "
-	              "%zu nameserver(s) to publish, check every %u s, %s%s",
+	              "%zu nameserver(s) to publish, check every %u s, API budget %u requests "
+	              "per 5 min, %s%s",
 	              MS_NAME, MS_VERSION, MS_KNOT_ABI, s->api_url,
 	              s->zone_id != NULL ? s->zone_id : "looked up by name",
 	              s->auth_kind == MS_AUTH_TOKEN ? "API token" : "e-mail + global key",
-	              s->nameserver_count, s->check_interval,
+	              s->nameserver_count, s->check_interval, s->api_budget,
 	              s->verify_addr_count > 0 ? "confirming by DNS what Cloudflare serves"
 	                                       : "trusting the API's records",
 	              s->dry_run ? ", dry run: changes are logged, not made" : "");

@@ -130,6 +130,42 @@ ms_rc_t ms_ratelimit_new(const ms_ratelimit_config_t *cfg, ms_ratelimit_t **out,
 	return MS_OK;
 }
 
+uint64_t ms_bucket_reconfigure(ms_bucket_t *b, const ms_ratelimit_config_t *cfg,
+                               uint64_t now_ms, ms_err_t *err)
+{
+	ms_bucket_t fresh;
+	if (ms_bucket_init(&fresh, cfg, err) != MS_OK) {
+		return 0;
+	}
+	refill(b, now_ms);
+	/* What was spent stays spent, and a pause the API asked for stays. */
+	if (fresh.tokens_milli > b->tokens_milli) {
+		fresh.tokens_milli = b->tokens_milli;
+	}
+	fresh.paused_until_ms = b->paused_until_ms;
+	fresh.started = true;
+	fresh.last_ms = now_ms;
+	*b = fresh;
+	return b->usable;
+}
+
+ms_rc_t ms_ratelimit_reconfigure(ms_ratelimit_t *rl, const ms_ratelimit_config_t *cfg,
+                                 uint64_t now_ms, ms_err_t *err)
+{
+	pthread_mutex_lock(&rl->lock);
+	uint64_t usable = ms_bucket_reconfigure(&rl->bucket, cfg, now_ms, err);
+	pthread_mutex_unlock(&rl->lock);
+	return usable > 0 ? MS_OK : MS_EINVAL;
+}
+
+uint64_t ms_ratelimit_usable(ms_ratelimit_t *rl)
+{
+	pthread_mutex_lock(&rl->lock);
+	uint64_t usable = rl->bucket.usable;
+	pthread_mutex_unlock(&rl->lock);
+	return usable;
+}
+
 void ms_ratelimit_free(ms_ratelimit_t *rl)
 {
 	if (rl == NULL) {

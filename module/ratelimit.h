@@ -62,6 +62,13 @@ void ms_bucket_pause(ms_bucket_t *b, uint64_t now_ms, uint64_t pause_ms);
  * This is how several processes or tools sharing a token stay in budget. */
 void ms_bucket_observe(ms_bucket_t *b, uint64_t now_ms, long remaining, long reset_s);
 
+/* A new budget (the operator changed it): the bucket takes the new limits
+ * but never more tokens than it had, and keeps a pause the API asked for.
+ * Returns the new usable requests per window; 0 and err for a bad config
+ * (the bucket is left as it was). */
+uint64_t ms_bucket_reconfigure(ms_bucket_t *b, const ms_ratelimit_config_t *cfg,
+                               uint64_t now_ms, ms_err_t *err);
+
 /* Requests per window this bucket allows (after headroom). */
 static inline uint64_t ms_bucket_usable(const ms_bucket_t *b)
 {
@@ -85,6 +92,13 @@ uint64_t ms_ratelimit_try(ms_ratelimit_t *rl, uint64_t now_ms);
  * tries again on its next pass rather than stalling). */
 ms_rc_t ms_ratelimit_acquire(ms_ratelimit_t *rl, const atomic_bool *abort_flag,
                              uint64_t max_wait_ms, ms_err_t *err);
+
+/* ms_bucket_reconfigure() under the limiter's lock. */
+ms_rc_t ms_ratelimit_reconfigure(ms_ratelimit_t *rl, const ms_ratelimit_config_t *cfg,
+                                 uint64_t now_ms, ms_err_t *err);
+
+/* Requests per window the limiter allows itself now (after headroom). */
+uint64_t ms_ratelimit_usable(ms_ratelimit_t *rl);
 
 void ms_ratelimit_pause(ms_ratelimit_t *rl, uint64_t now_ms, uint64_t pause_ms);
 void ms_ratelimit_observe(ms_ratelimit_t *rl, uint64_t now_ms, long remaining, long reset_s);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ static struct {
 	uint64_t generation;
 	ms_pass_fn pass;
 	ms_ratelimit_t *ratelimit; /* the API request budget all zones share */
+	uint32_t budget;           /* its api-budget, requests per 5 minutes */
 	ms_watch_t *watch;
 	int wake_fd;
 	bool running;
@@ -209,7 +211,38 @@ static void release_worker_resources(void)
 	reg.wake_fd = -1;
 }
 
-static ms_rc_t start_worker(ms_pass_fn pass, ms_err_t *err)
+static uint32_t budget_of(const ms_zone_t *z)
+{
+	return z->settings.api_budget != 0 ? z->settings.api_budget : MS_DEFAULT_API_BUDGET;
+}
+
+static ms_ratelimit_config_t budget_config(uint32_t budget)
+{
+	return (ms_ratelimit_config_t){ .budget = budget, .window_s = MS_RATELIMIT_DEFAULT_WINDOW };
+}
+
+/* One budget per process: the zone loaded last says what it is, so that a
+ * changed api-budget applies with the next reload. */
+static void apply_budget(ms_zone_t *z)
+{
+	uint32_t budget = budget_of(z);
+	if (budget == reg.budget) {
+		return;
+	}
+	ms_ratelimit_config_t cfg = budget_config(budget);
+	ms_err_t err = { 0 };
+	if (ms_ratelimit_reconfigure(reg.ratelimit, &cfg, (uint64_t)(ms_now() * 1000), &err)
+	    != MS_OK) {
+		ms_zone_log(z, LOG_WARNING, "api-budget %u: %s; keeping %u", budget, err.msg,
+		            reg.budget);
+		return;
+	}
+	ms_zone_log(z, LOG_INFO, "API request budget of this server is now %u requests "
+	            "per 5 minutes (was %u); every zone shares it", budget, reg.budget);
+	reg.budget = budget;
+}
+
+static ms_rc_t start_worker(ms_pass_fn pass, const ms_zone_t *first, ms_err_t *err)
 {
 	reg.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (reg.wake_fd < 0) {
@@ -219,7 +252,9 @@ static ms_rc_t start_worker(ms_pass_fn pass, ms_err_t *err)
 	if (ms_watch_new(&reg.watch, &watch_err) != MS_OK) {
 		reg.watch = NULL; /* periodic checks still work */
 	}
-	ms_rc_t rc = ms_ratelimit_new(NULL, &reg.ratelimit, err);
+	reg.budget = budget_of(first);
+	ms_ratelimit_config_t cfg = budget_config(reg.budget);
+	ms_rc_t rc = ms_ratelimit_new(&cfg, &reg.ratelimit, err);
 	if (rc != MS_OK) {
 		release_worker_resources();
 		return rc;
@@ -292,8 +327,9 @@ static void unlink_zone(ms_zone_t *zone)
 ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 {
 	pthread_mutex_lock(&reg.lifecycle);
-	ms_rc_t rc = reg.running ? MS_OK : start_worker(pass, err);
+	ms_rc_t rc = reg.running ? MS_OK : start_worker(pass, zone, err);
 	if (rc == MS_OK) {
+		apply_budget(zone);
 		pthread_mutex_lock(&reg.lock);
 		zone->registered = true;
 		zone->generation = ++reg.generation;

@@ -101,14 +101,24 @@ ms_rc_t ms_check_zone_id(const char *zone_id, ms_err_t *err)
 	return MS_OK;
 }
 
-ms_rc_t ms_check_interval(int64_t seconds, ms_err_t *err)
+static ms_rc_t check_range(int64_t v, int64_t min, int64_t max, const char *unit,
+                           ms_err_t *err)
 {
-	if (seconds < MS_MIN_CHECK_INTERVAL || seconds > MS_MAX_CHECK_INTERVAL) {
-		return ms_err_set(err, MS_EINVAL,
-		                  "%lld s is out of range: use %d s to %d s",
-		                  (long long)seconds, MS_MIN_CHECK_INTERVAL, MS_MAX_CHECK_INTERVAL);
+	if (v < min || v > max) {
+		return ms_err_set(err, MS_EINVAL, "%lld%s is out of range: use %lld%s to %lld%s",
+		                  (long long)v, unit, (long long)min, unit, (long long)max, unit);
 	}
 	return MS_OK;
+}
+
+ms_rc_t ms_check_interval(int64_t seconds, ms_err_t *err)
+{
+	return check_range(seconds, MS_MIN_CHECK_INTERVAL, MS_MAX_CHECK_INTERVAL, " s", err);
+}
+
+ms_rc_t ms_check_api_budget(int64_t requests, ms_err_t *err)
+{
+	return check_range(requests, MS_MIN_API_BUDGET, MS_MAX_API_BUDGET, "", err);
 }
 
 ms_rc_t ms_check_ca_file(const char *path, ms_err_t *err)

@@ -17,6 +17,9 @@
 #define MS_DEFAULT_CHECK_INTERVAL 60      /* seconds */
 #define MS_MIN_CHECK_INTERVAL     10      /* below this the API budget melts */
 #define MS_MAX_CHECK_INTERVAL     86400   /* a day: slower misses rollovers */
+#define MS_DEFAULT_API_BUDGET     1200    /* requests per 5 min: Cloudflare's limit */
+#define MS_MIN_API_BUDGET         10
+#define MS_MAX_API_BUDGET         1000000
 #define MS_ZONE_ID_LEN            32      /* Cloudflare ids: 32 lowercase hex */
 #define MS_MAX_NAMESERVERS        16
 #define MS_MAX_VERIFY_ADDRS       8
@@ -45,6 +48,7 @@ typedef struct {
 	size_t nameserver_count;
 	uint32_t check_interval;  /* seconds */
 	uint32_t hold_time;       /* seconds; 0: DNSKEY TTL + largest zone TTL */
+	uint32_t api_budget;      /* requests per 5 minutes the account allows */
 	bool dry_run;
 	ms_cf_setup_t setup;
 	/* Cloudflare's nameservers to ask what they really serve; none: trust
@@ -63,6 +67,9 @@ ms_rc_t ms_check_zone_id(const char *zone_id, ms_err_t *err);
 
 /* check-interval in seconds, within [MS_MIN_CHECK_INTERVAL, MS_MAX_CHECK_INTERVAL]. */
 ms_rc_t ms_check_interval(int64_t seconds, ms_err_t *err);
+
+/* api-budget in requests per 5 minutes, within [MS_MIN_API_BUDGET, MS_MAX_API_BUDGET]. */
+ms_rc_t ms_check_api_budget(int64_t requests, ms_err_t *err);
 
 /* ca-file: a readable regular file. */
 ms_rc_t ms_check_ca_file(const char *path, ms_err_t *err);

@@ -31,12 +31,14 @@ def test_exports_only_the_module_api(module_so):
 
 
 def test_loads_logs_and_serves_signed_zone(knot):
-    configure(knot, nameserver=["ns1.example.net", "ns2.example.net"]).start()
+    configure(knot, nameserver=["ns1.example.net", "ns2.example.net"],
+              api_budget="3000").start()
     line = knot.wait_log("syncing with Cloudflare at")
     log = knot.read_log()
     assert f"[{ZONE}.] module 'mod-multisigner/cf'" in log
     assert f"syncing with Cloudflare at {UNUSED_API}, zone id looked up by name, " \
-           "API token auth, 2 nameserver(s) to publish, check every 60 s" in log
+           "API token auth, 2 nameserver(s) to publish, check every 60 s, " \
+           "API budget 3000 requests per 5 min" in log
     assert line
 
     # Signed with ECDSA P-256 (13): a KSK and a ZSK, and the signatures verify.
@@ -126,6 +128,8 @@ def bad_cases():
          "check-interval: 5 s is out of range: use 10 s to 86400 s"),
         ("interval-too-long", lambda k: {"check_interval": "2d"},
          "check-interval: 172800 s is out of range"),
+        ("budget-too-small", lambda k: {"api_budget": "9"},
+         "api-budget: 9 is out of range: use 10 to 1000000"),
         ("both-credential-forms",
          lambda k: {"api_email": "ops@example.com", "api_key_file": k.write_secret("key", "abc")},
          "credentials: set either api-token-file or api-email with api-key-file, not both"),

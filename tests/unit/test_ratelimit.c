@@ -47,6 +47,44 @@ static void config_checks(void **state)
 	assert_int_equal(ms_bucket_usable(&b), 20);
 }
 
+/* A new budget takes effect at once, but never hands out what was spent
+ * under the old one, nor lifts a pause the API asked for. */
+static void reconfigure_keeps_what_was_spent(void **state)
+{
+	(void)state;
+	ms_bucket_t b;
+	assert_int_equal(ms_bucket_init(&b, NULL, NULL), MS_OK);
+	for (int i = 0; i < 90; i++) {
+		assert_int_equal(ms_bucket_take(&b, 1000), 0);
+	}
+	ms_ratelimit_config_t bigger = { .budget = 12000 };
+	assert_int_equal(ms_bucket_reconfigure(&b, &bigger, 1000, NULL), 9600);
+	unsigned taken = 0;
+	while (ms_bucket_take(&b, 1000) == 0) {
+		taken++;
+	}
+	assert_int_equal(taken, 6); /* 96 - 90, not the new burst of 960 */
+	/* Refill runs at the new rate: 8,640 per 300 s, one per ~35 ms. */
+	assert_in_range(ms_bucket_take(&b, 1000), 34, 35);
+
+	ms_bucket_pause(&b, 2000, 60000);
+	ms_ratelimit_config_t smaller = { .budget = 100 };
+	assert_int_equal(ms_bucket_reconfigure(&b, &smaller, 2000, NULL), 80);
+	assert_int_equal(ms_bucket_take(&b, 2000), 60000);
+	ms_ratelimit_config_t bad = { .budget = 1, .use_pct = 100 };
+	ms_err_t err = { 0 };
+	assert_int_equal(ms_bucket_reconfigure(&b, &bad, 2000, &err), 0);
+	assert_int_equal(ms_bucket_usable(&b), 80);
+
+	ms_ratelimit_t *rl = NULL;
+	assert_int_equal(ms_ratelimit_new(NULL, &rl, NULL), MS_OK);
+	assert_int_equal(ms_ratelimit_usable(rl), 960);
+	assert_int_equal(ms_ratelimit_reconfigure(rl, &smaller, 0, NULL), MS_OK);
+	assert_int_equal(ms_ratelimit_usable(rl), 80);
+	assert_int_equal(ms_ratelimit_reconfigure(rl, &bad, 0, &err), MS_EINVAL);
+	ms_ratelimit_free(rl);
+}
+
 /* A greedy client takes a token whenever one is there (1 ms resolution); no
  * sliding window of the server's length may ever see more than `usable`. */
 static void check_window_bound(uint32_t budget, uint32_t window_s, uint32_t pct)
@@ -232,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(config_checks),
+		cmocka_unit_test(reconfigure_keeps_what_was_spent),
 		cmocka_unit_test(no_window_exceeds_the_share),
 		cmocka_unit_test(server_feedback),
 		cmocka_unit_test(time_going_backwards),

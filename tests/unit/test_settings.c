@@ -78,6 +78,20 @@ static void interval_range(void **state)
 	assert_int_equal(ms_check_interval(MS_MAX_CHECK_INTERVAL + 1, NULL), MS_EINVAL);
 }
 
+static void api_budget_range(void **state)
+{
+	(void)state;
+	ms_err_t err = { 0 };
+	assert_int_equal(ms_check_api_budget(MS_DEFAULT_API_BUDGET, NULL), MS_OK);
+	assert_int_equal(ms_check_api_budget(MS_MIN_API_BUDGET, NULL), MS_OK);
+	assert_int_equal(ms_check_api_budget(MS_MAX_API_BUDGET, NULL), MS_OK);
+	assert_int_equal(ms_check_api_budget(MS_MIN_API_BUDGET - 1, &err), MS_EINVAL);
+	assert_string_equal(err.msg, "9 is out of range: use 10 to 1000000");
+	assert_int_equal(ms_check_api_budget(MS_MAX_API_BUDGET + 1, NULL), MS_EINVAL);
+	assert_int_equal(ms_check_interval(5, &err), MS_EINVAL);
+	assert_string_equal(err.msg, "5 s is out of range: use 10 s to 86400 s");
+}
+
 static void auth_forms(void **state)
 {
 	(void)state;
@@ -118,6 +132,7 @@ int main(void)
 		cmocka_unit_test(host_loopback),
 		cmocka_unit_test(zone_id_format),
 		cmocka_unit_test(interval_range),
+		cmocka_unit_test(api_budget_range),
 		cmocka_unit_test(auth_forms),
 		cmocka_unit_test(ca_file),
 	};
