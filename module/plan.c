@@ -398,18 +398,18 @@ static void choose_nameservers(planner_t *p)
 	}
 }
 
-static uint32_t largest_dnskey_ttl(const planner_t *p)
+uint32_t ms_plan_ttl_k(const ms_local_view_t *local, const ms_cf_view_t *cf)
 {
-	uint32_t ttl = p->local->dnskey_ttl;
-	if (!p->cf->complete && ttl < MS_CF_TTL_MIN) {
+	uint32_t ttl = local->dnskey_ttl;
+	if (!cf->complete && ttl < MS_CF_TTL_MIN) {
 		/* Cloudflare's TTLs unknown this pass: no record there is below 60 s. */
 		ttl = MS_CF_TTL_MIN;
 	}
-	for (size_t i = 0; i < p->cf->zsk_count; i++) {
-		ttl = p->cf->zsks[i].ttl > ttl ? p->cf->zsks[i].ttl : ttl;
+	for (size_t i = 0; i < cf->zsk_count; i++) {
+		ttl = cf->zsks[i].ttl > ttl ? cf->zsks[i].ttl : ttl;
 	}
-	for (size_t i = 0; i < p->cf->dnskey_count; i++) {
-		ttl = p->cf->dnskeys[i].ttl > ttl ? p->cf->dnskeys[i].ttl : ttl;
+	for (size_t i = 0; i < cf->dnskey_count; i++) {
+		ttl = cf->dnskeys[i].ttl > ttl ? cf->dnskeys[i].ttl : ttl;
 	}
 	return ttl;
 }
@@ -1253,7 +1253,7 @@ static void plan_pass(planner_t *p)
 	if (refuse_zone_type(p) || refuse_algorithm(p)) {
 		return;
 	}
-	p->ttl_k = largest_dnskey_ttl(p);
+	p->ttl_k = ms_plan_ttl_k(p->local, p->cf);
 	choose_exports(p);
 	choose_imports(p);
 	choose_nameservers(p);

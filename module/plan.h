@@ -130,6 +130,10 @@ size_t ms_plan_count(const ms_plan_t *plan, ms_action_kind_t kind);
 bool ms_plan_zsk_confirmed_since(const ms_zone_state_t *state, const ms_dnskey_t *key,
                                  int64_t now, uint32_t min_age, int64_t *since);
 
+/* TTL_K: the largest DNSKEY TTL either side serves (at least 60 s while
+ * Cloudflare's view is incomplete). */
+uint32_t ms_plan_ttl_k(const ms_local_view_t *local, const ms_cf_view_t *cf);
+
 /* Short names for logs and tests. */
 const char *ms_action_kind_name(ms_action_kind_t kind);
 const char *ms_warn_name(ms_warn_t warn);

@@ -52,11 +52,12 @@ static ms_rc_t sync_dir_of(const char *path, ms_err_t *err)
 }
 
 /* Write and sync the temporary file; closes fd. */
-static ms_rc_t fill_temp(int fd, const char *tmp, const void *data, size_t len, ms_err_t *err)
+static ms_rc_t fill_temp(int fd, const char *tmp, const void *data, size_t len, mode_t mode,
+                         ms_err_t *err)
 {
 	ms_rc_t rc = MS_OK;
-	/* mkstemp gives 0600 already; say so, whatever the umask did. */
-	if (fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
+	/* Whatever the umask did: mkstemp gives 0600, the caller may want more. */
+	if (fchmod(fd, mode) != 0) {
 		rc = io_error(err, "cannot set the mode of", tmp);
 	} else if (!write_all(fd, data, len)) {
 		rc = io_error(err, "cannot write", tmp);
@@ -71,6 +72,12 @@ static ms_rc_t fill_temp(int fd, const char *tmp, const void *data, size_t len, 
 
 ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_err_t *err)
 {
+	return ms_state_file_write_mode(path, data, len, S_IRUSR | S_IWUSR, err);
+}
+
+ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len, mode_t mode,
+                                 ms_err_t *err)
+{
 	char tmp[PATH_MAX];
 	if (path == NULL || path[0] == '\0' ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
@@ -80,7 +87,7 @@ ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_e
 	if (fd < 0) {
 		return io_error(err, "cannot create a temporary file beside", path);
 	}
-	ms_rc_t rc = fill_temp(fd, tmp, data, len, err);
+	ms_rc_t rc = fill_temp(fd, tmp, data, len, mode, err);
 	if (rc == MS_OK && rename(tmp, path) != 0) {
 		rc = io_error(err, "cannot rename the temporary file to", path);
 	}

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -13,6 +14,10 @@
  * directory, fsync it, rename it over path, fsync the directory. On failure
  * path is unchanged and no temporary file is left behind. */
 ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_err_t *err);
+
+/* The same with the given file mode (for files others may read). */
+ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len, mode_t mode,
+                                 ms_err_t *err);
 
 /* Read the whole of path into buf (NUL-terminated); *len gets its length.
  * MS_ENOTFOUND when there is no such file (a zone's first pass), MS_ETOOBIG

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "state_file.h"
 #include "sync.h"
+#include "sync_status.h"
 #include "sync_writers.h"
 #include "zone_state.h"
 
@@ -38,6 +39,7 @@ struct ms_sync_zone {
 	uint32_t warned[MAX_WARNINGS]; /* digests of warnings logged last pass */
 	size_t warned_count;
 	uint32_t ds_logged;         /* digest of the DS report logged last */
+	ms_status_memo_t status;    /* for the status file */
 };
 
 /* ---- per-zone setup ---------------------------------------------------------- */
@@ -344,6 +346,10 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		return now; /* unloading: nothing more to say */
 	}
 	ms_zone_count(zone, MS_CTR_SYNC_PASSES, 1);
+	bool planned = d->new_state.zone[0] != '\0';
+	ms_sync_status_write(zone, &s->status, &d->local, &d->cf,
+	                     planned ? &d->new_state : &s->state, planned ? &d->plan : NULL,
+	                     rc == MS_OK ? NULL : err.msg);
 	if (rc != MS_OK) {
 		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
 		            "sync pass incomplete: %s", err.msg);
