@@ -172,16 +172,6 @@ static bool cf_has_ns_record(const planner_t *p, const char *name)
 	return false;
 }
 
-static bool in_names(const char (*names)[MS_DNAME_MAX + 1], size_t count, const char *name)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (ms_dname_equal(names[i], name)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool is_cloudflare_ns(const planner_t *p, const char *name)
 {
 	/* Cloudflare refuses its own nameservers as user records. */
@@ -193,7 +183,7 @@ static bool is_cloudflare_ns(const planner_t *p, const char *name)
 	if (n > s && strncasecmp(name + n - s, suffix, s) == 0) {
 		return true;
 	}
-	return in_names(p->cf->name_servers, p->cf->name_server_count, name);
+	return ms_dname_in(p->cf->name_servers, p->cf->name_server_count, name);
 }
 
 static bool ns_wanted(const planner_t *p, const char *name)
@@ -969,7 +959,7 @@ static void plan_local_ns(planner_t *p)
 {
 	for (size_t i = 0; i < p->cf->name_server_count; i++) {
 		const char *name = p->cf->name_servers[i];
-		if (in_names(p->local->ns, p->local->ns_count, name)) {
+		if (ms_dname_in(p->local->ns, p->local->ns_count, name)) {
 			continue;
 		}
 		if (p->local->ns_editable) {

@@ -12,16 +12,6 @@ static void copy_name(char *dst, const char *src)
 	snprintf(dst, MS_DNAME_MAX + 1, "%s", src);
 }
 
-static bool in_names(const char (*names)[MS_DNAME_MAX + 1], size_t count, const char *name)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (ms_dname_equal(names[i], name)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool served_locally(const ms_local_view_t *local, const ms_dnskey_t *key)
 {
 	for (size_t i = 0; i < local->dnskey_count; i++) {
@@ -146,13 +136,13 @@ static bool ns_apart(const ms_status_input_t *in)
 		}
 	}
 	for (size_t i = 0; in->nameserver_count == 0 && i < local->ns_count; i++) {
-		if (!in_names(cf->name_servers, cf->name_server_count, local->ns[i]) &&
+		if (!ms_dname_in(cf->name_servers, cf->name_server_count, local->ns[i]) &&
 		    !cf_has_ns_record(cf, local->ns[i])) {
 			return true;
 		}
 	}
 	for (size_t i = 0; i < cf->name_server_count; i++) {
-		if (!in_names(local->ns, local->ns_count, cf->name_servers[i])) {
+		if (!ms_dname_in(local->ns, local->ns_count, cf->name_servers[i])) {
 			return true;
 		}
 	}

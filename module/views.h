@@ -150,3 +150,15 @@ static inline bool ms_dname_equal(const char *a, const char *b)
 		}
 	}
 }
+
+/* Whether name is among names[0..count), as DNS names. */
+static inline bool ms_dname_in(const char (*names)[MS_DNAME_MAX + 1], size_t count,
+                               const char *name)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (ms_dname_equal(names[i], name)) {
+			return true;
+		}
+	}
+	return false;
+}

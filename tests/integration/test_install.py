@@ -13,6 +13,16 @@ def make(*args):
                           capture_output=True, text=True, timeout=300)
 
 
+def make_var(name):
+    """A variable as the configured Makefile expands it (e.g. sbindir)."""
+    r = subprocess.run(["make", "--no-print-directory", "-s", "-C", BUILDDIR, "-f", "Makefile",
+                        "-f", "-", "ms-print-var"],
+                       input=f"ms-print-var:\n\t@echo $({name})\n",
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 @pytest.mark.skipif(not BUILDDIR, reason="run through `make check`")
 def test_install_and_uninstall(tmp_path):
     module_dir = subprocess.run(["pkg-config", "--variable=module_instdir", "knotd"],
@@ -26,6 +36,12 @@ def test_install_and_uninstall(tmp_path):
     installed = dest / module_dir.lstrip("/") / "multisigner.so"
     assert installed.is_file()
     assert sorted(p.name for p in installed.parent.iterdir()) == ["multisigner.so"]
+    sbindir = make_var("sbindir")
+    cli = dest / sbindir.lstrip("/") / "knot-multisigner-status"
+    assert os.access(cli, os.X_OK)
+    r = subprocess.run([str(cli), "--help"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and "--json" in r.stdout, r.stdout + r.stderr
     r = make("uninstall", f"DESTDIR={dest}")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not installed.exists()
+    assert not cli.exists()

@@ -1,0 +1,154 @@
+"""The status file the module writes after each pass, read through the
+knot-multisigner-status CLI in both forms, against a real knotd and the
+simulated Cloudflare: key tags match keymgr and the API, NS match what each
+side serves, the NS join shows as pending until it happens, and an API
+failure shows as the last error until a pass succeeds again."""
+import json
+import os
+import stat
+import subprocess
+import time
+
+from sync_helpers import CF_NAMESERVERS, CHECK_INTERVAL, LOCAL_NAMESERVERS, MARGIN, ZONE
+from sync_helpers import sync_knot_factory, sync_pair, sync_pair_factory  # noqa: F401 (fixtures)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.environ.get("MS_SRCDIR") or os.path.join(HERE, "..", "..")
+CLI = os.path.join(SRCDIR, "tools", "knot-multisigner-status")
+
+
+def cli(*args, check=True):
+    r = subprocess.run(["/usr/bin/python3", CLI, *args], capture_output=True, text=True,
+                       timeout=60)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def state_dir(pair):
+    return os.path.join(pair.knot.dir, "multisigner")
+
+
+def status(pair):
+    """The zone's status through `--json -d`, or None before the first pass."""
+    if not os.path.exists(os.path.join(state_dir(pair), ZONE + ".status")):
+        return None
+    doc = json.loads(cli("--json", "-d", state_dir(pair)).stdout)
+    assert doc["state_dir"] == state_dir(pair)
+    assert [z["zone"] for z in doc["zones"]] == [ZONE]
+    return doc["zones"][0]
+
+
+def epoch(text):
+    return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+
+
+def test_status_shows_both_sides_pending_ns_join_and_ds_field(sync_pair):
+    pair = sync_pair
+    pair.wait(pair.keys_in_step, pair.keys_timeout, "initial key exchange")
+
+    # Keys exchanged, NS not yet: the join shows as pending with a time that
+    # lies within TTL_K of now (rule 8), as long as it has not happened.
+    def join_pending():
+        st = status(pair)
+        return st and [p for p in st["pending"] if p["kind"] == "ns-join" and p["until"]]
+    pending = pair.wait(join_pending, pair.keys_timeout + CHECK_INTERVAL + MARGIN,
+                        "an ns-join pending in the status")
+    if not pair.ns_in_step():
+        until = epoch(pending[0]["until"])
+        assert time.time() - MARGIN - CHECK_INTERVAL <= until <= \
+            time.time() + pair.ttl_k + MARGIN, pending
+
+    pair.wait(pair.ns_in_step, pair.ns_timeout, "NS in step")
+    st = pair.wait(lambda: (lambda s: s if s and not s["pending"]
+                            and set(CF_NAMESERVERS) <= set(s["knot"]["ns"]) else None)(
+                                status(pair)),
+                   2 * CHECK_INTERVAL + MARGIN, "a status with nothing pending")
+
+    path = os.path.join(state_dir(pair), ZONE + ".status")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
+
+    # knotd's keys: exactly what keymgr lists, with roles and public-only.
+    keymgr = {k["tag"]: k for k in pair.keymgr_keys()}
+    knot_keys = {k["tag"]: k for k in st["knot"]["keys"]}
+    assert set(knot_keys) == set(keymgr)
+    for tag, k in knot_keys.items():
+        assert k["role"] == ("ksk" if keymgr[tag]["ksk"] else "zsk")
+        assert k["imported"] == keymgr[tag]["public-only"]
+        assert k["served"] == (tag in {key.tag for key in pair.local_keys()})
+    assert {t for t, k in knot_keys.items() if k["imported"]} == \
+        {k.tag for k in pair.cf_served_zsks()}
+    assert {t for t, k in knot_keys.items() if k["role"] == "zsk" and k["state"] == "active"
+            and not k["imported"]} == pair.own_zsk_tags() & pair.soa_sig_tags()
+
+    # Cloudflare's keys: its ZSKs as the API lists them, and its KSK.
+    assert {(z["tag"], z["state"]) for z in st["cloudflare"]["zsks"]} == \
+        {(z["key_tag"], z["tag"]) for z in pair.cf_zsk_entries()}
+    dnssec = pair.cf.get(f"/zones/{pair.cf_zone_id}/dnssec").result
+    assert st["cloudflare"]["ksk"]["tag"] == dnssec["key_tag"]
+    assert st["cloudflare"]["dnssec"] == dnssec["status"]
+    assert st["cloudflare"]["zone_id"] == pair.cf_zone_id
+    assert st["cloudflare"]["multi_signer"] and st["cloudflare"]["multi_provider"]
+
+    # NS: what knotd serves, Cloudflare's records and its assigned names.
+    assert {n.lower() for n in st["knot"]["ns"]} == pair.local_ns()
+    assert {n.lower() for n in st["cloudflare"]["ns"]} == \
+        {r["content"].rstrip(".").lower() for r in pair.cf_ns_records()}
+    assert set(LOCAL_NAMESERVERS) <= set(st["cloudflare"]["ns"])
+    assert st["cloudflare"]["name_servers"] == CF_NAMESERVERS
+
+    assert st["last_success"] is not None and st["last_error"] is None
+    assert abs(epoch(st["last_success"]) - time.time()) < 3 * CHECK_INTERVAL + MARGIN
+    assert isinstance(st["ds"], list)
+    for d in st["ds"]:
+        assert d["provider"] in ("knot", "cloudflare") and " DS " in d["ds"]
+
+    # The same through knot.conf, and as a table for people.
+    by_conf = json.loads(cli("--json", "-c", pair.knot.conf_path).stdout)
+    assert by_conf["state_dir"] == state_dir(pair)
+    assert by_conf["zones"][0]["zone"] == ZONE
+    text = cli("-c", pair.knot.conf_path).stdout
+    assert f"Zone {ZONE}" in text
+    for tag in list(knot_keys) + [z["tag"] for z in st["cloudflare"]["zsks"]]:
+        assert f" {tag} " in text, (tag, text)
+    for name in CF_NAMESERVERS + LOCAL_NAMESERVERS:
+        assert name in text
+    assert "Last error:      none" in text
+    assert "Pending\n    nothing" in text
+
+
+def test_status_shows_last_error_until_a_pass_succeeds(sync_pair):
+    pair = sync_pair
+    pair.wait(lambda: (status(pair) or {}).get("last_success"),
+              pair.keys_timeout, "a first successful pass")
+    pair.cf.add_fault("status", status=503, code=10001, message="Service unavailable",
+                      count=1000, path=".*")
+    st = pair.wait(lambda: (status(pair) or {}).get("last_error") and status(pair),
+                   2 * CHECK_INTERVAL + MARGIN, "a last error in the status")
+    err = st["last_error"]
+    assert "503" in err["message"], err
+    assert abs(epoch(err["time"]) - time.time()) < 2 * CHECK_INTERVAL + MARGIN
+    assert st["last_success"] is not None      # the earlier success stays shown
+    assert epoch(st["last_success"]) <= epoch(err["time"])
+    text = cli("-d", state_dir(pair), ZONE).stdout
+    assert "Last error:" in text and "503" in text
+
+    pair.cf.clear_faults()
+    st = pair.wait(lambda: (lambda s: s if s and s["last_error"] is None else None)(
+                       status(pair)), 8 * CHECK_INTERVAL + MARGIN, "the error cleared")
+    assert epoch(st["last_success"]) >= epoch(err["time"])
+
+
+def test_cli_errors_are_clear(tmp_path):
+    r = cli("-d", str(tmp_path / "nowhere"), check=False)
+    assert r.returncode == 1 and "does not exist" in r.stderr
+    (tmp_path / "example.org.status").write_text('{"version": 99, "zone": "example.org"}')
+    r = cli("-d", str(tmp_path), check=False)
+    assert r.returncode == 1 and "unknown status version" in r.stderr
+    r = cli("-d", str(tmp_path), "example.net", check=False)
+    assert r.returncode == 1 and "no status for example.net" in r.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = cli("-d", str(empty))
+    assert "No zone status" in r.stdout
+    assert json.loads(cli("--json", "-d", str(empty)).stdout)["zones"] == []
