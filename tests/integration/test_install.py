@@ -41,7 +41,12 @@ def test_install_and_uninstall(tmp_path):
     assert os.access(cli, os.X_OK)
     r = subprocess.run([str(cli), "--help"], capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and "--json" in r.stdout, r.stdout + r.stderr
+    mandir = dest / make_var("mandir").lstrip("/")
+    pages = [mandir / "man7" / "mod-multisigner.7", mandir / "man8" / "knot-multisigner-status.8"]
+    for page in pages:
+        assert page.is_file() and page.read_text().startswith('.\\" Man page'), page
     r = make("uninstall", f"DESTDIR={dest}")
     assert r.returncode == 0, r.stdout + r.stderr
     assert not installed.exists()
     assert not cli.exists()
+    assert not any(p.exists() for p in pages)

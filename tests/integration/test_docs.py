@@ -1,0 +1,34 @@
+"""The committed man pages are what `make man` makes from doc/*.rst now, and
+the documents the README points to exist."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRCDIR = os.path.abspath(os.environ.get("MS_SRCDIR") or os.path.join(HERE, "..", ".."))
+PAGES = {"doc/man/mod-multisigner.7": "doc/man/mod-multisigner.7.rst",
+         "doc/man/knot-multisigner-status.8": "doc/knot-multisigner-status.rst"}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_man_page_is_current(page):
+    rst2man = shutil.which("rst2man")
+    if rst2man is None:
+        pytest.skip("rst2man (python3-docutils) is not installed")
+    r = subprocess.run([rst2man, "--halt=warning", os.path.join(SRCDIR, PAGES[page])],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(SRCDIR, page)) as f:
+        assert f.read() == r.stdout, f"{page} is out of date: run `make man` and commit it"
+
+
+def test_readme_points_at_files_that_exist():
+    with open(os.path.join(SRCDIR, "README")) as f:
+        readme = f.read()
+    named = set(re.findall(r"\b((?:doc|samples|tools)/[\w./-]+\w)", readme))
+    assert named
+    missing = [p for p in sorted(named) if not os.path.exists(os.path.join(SRCDIR, p))]
+    assert not missing, f"the README names files that do not exist: {missing}"
