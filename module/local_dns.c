@@ -620,6 +620,26 @@ out:
 	return rc;
 }
 
+uint16_t ms_local_dns_new_id(void)
+{
+	return random_id();
+}
+
+ms_rc_t ms_local_dns_exchange(const ms_local_dns_target_t *t, const uint8_t *q, size_t qlen,
+                              uint8_t *ans, size_t *alen, const char *what, ms_err_t *err)
+{
+	if (t == NULL || q == NULL || qlen < KNOT_WIRE_HEADER_SIZE || ans == NULL ||
+	    (t->addr.ss_family != AF_INET && t->addr.ss_family != AF_INET6)) {
+		return ms_err_set(err, MS_EINVAL, "%s: no query or no address", what);
+	}
+	uint16_t id = knot_wire_get_id(q);
+	ms_rc_t rc = xfer_udp(t, q, qlen, id, ans, alen, what, err);
+	if (rc == MS_OK && *alen >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_tc(ans)) {
+		rc = xfer_tcp(t, q, qlen, ans, alen, what, err);
+	}
+	return rc;
+}
+
 ms_rc_t ms_local_dns_query(const ms_local_dns_target_t *t, const char *zone, uint16_t qtype,
                            ms_local_zone_t *out, ms_err_t *err)
 {

@@ -93,6 +93,17 @@ ms_rc_t ms_local_dns_read(const ms_local_dns_target_t *t, const char *zone,
 ms_rc_t ms_local_dns_query(const ms_local_dns_target_t *t, const char *zone, uint16_t qtype,
                            ms_local_zone_t *out, ms_err_t *err);
 
+/* A fresh random query id. */
+uint16_t ms_local_dns_new_id(void);
+
+/* One exchange for a query the caller built (its id is the header's): over
+ * UDP, repeated over TCP when the answer is truncated; bounded by the
+ * target's timeout and abort flag like every query here. ans must hold
+ * 65535 bytes; *alen gets the answer's length. `what` starts error messages.
+ * The answer is not checked beyond its id: the caller parses it. */
+ms_rc_t ms_local_dns_exchange(const ms_local_dns_target_t *t, const uint8_t *q, size_t qlen,
+                              uint8_t *ans, size_t *alen, const char *what, ms_err_t *err);
+
 /* ---- pieces, exposed for tests ---- */
 
 /* Build our query (EDNS with DO, no RD) into buf; *len gets its size. */

@@ -40,6 +40,9 @@ static const knot_lookup_t setup_opts[] = {
 	{ MS_SETUP_SECONDARY, "secondary" },
 	{ 0, NULL }
 };
+#define MOD_VERIFY_SERVED  "\x0d""verify-served"
+#define MOD_VERIFY_RESOLVER "\x0f""verify-resolver"
+#define MOD_VERIFY_PORT    "\x0b""verify-port"
 
 const yp_item_t multisigner_conf[] = {
 	{ MOD_API_URL,        YP_TSTR,   YP_VSTR = { MS_DEFAULT_API_URL } },
@@ -58,6 +61,9 @@ const yp_item_t multisigner_conf[] = {
 	{ MOD_VERIFY_ADDRESS, YP_TADDR,  YP_VADDR = { 53 }, YP_FMULTI },
 	{ MOD_SETUP,          YP_TOPT,   YP_VOPT = { setup_opts, MS_SETUP_AUTO } },
 	{ MOD_API_BUDGET,     YP_TINT,   YP_VINT = { 0, INT32_MAX, MS_DEFAULT_API_BUDGET } },
+	{ MOD_VERIFY_SERVED,  YP_TBOOL,  YP_VBOOL = { true } },
+	{ MOD_VERIFY_RESOLVER, YP_TADDR, YP_VADDR = { 53 }, YP_FMULTI },
+	{ MOD_VERIFY_PORT,    YP_TINT,   YP_VINT = { 1, 65535, 53 } },
 	{ NULL }
 };
 
@@ -70,6 +76,24 @@ static int check_fail(knotd_conf_check_args_t *args, const char *item, const ms_
 	snprintf(check_msg, sizeof(check_msg), "%s: %s", item, err->msg);
 	args->err_str = check_msg;
 	return KNOT_EINVAL;
+}
+
+/* A multi-valued item with more than cap values is refused. */
+static int check_count(knotd_conf_check_args_t *args, const yp_name_t *item, const char *name,
+                       const char *unit, size_t cap, size_t *count)
+{
+	knotd_conf_t c = knotd_conf_check_item(args, item);
+	size_t n = c.count;
+	knotd_conf_free(&c);
+	if (count != NULL) {
+		*count = n;
+	}
+	if (n > cap) {
+		ms_err_t err = { 0 };
+		ms_err_set(&err, MS_EINVAL, "%zu %s given, at most %zu are supported", n, unit, cap);
+		return check_fail(args, name, &err);
+	}
+	return KNOT_EOK;
 }
 
 static const char *conf_str(knotd_conf_t c)
@@ -131,21 +155,25 @@ int multisigner_conf_check(knotd_conf_check_args_t *args)
 	if (budget.count > 0 && ms_check_api_budget(budget.single.integer, &err) != MS_OK) {
 		return check_fail(args, "api-budget", &err);
 	}
-	knotd_conf_t ns = knotd_conf_check_item(args, MOD_NAMESERVER);
-	size_t ns_count = ns.count;
-	knotd_conf_free(&ns);
-	if (ns_count > MS_MAX_NAMESERVERS) {
-		ms_err_set(&err, MS_EINVAL, "%zu names given, at most %d are supported",
-		           ns_count, MS_MAX_NAMESERVERS);
-		return check_fail(args, "nameserver", &err);
+	size_t verify_count = 0;
+	int ret = check_count(args, MOD_NAMESERVER, "nameserver", "names", MS_MAX_NAMESERVERS,
+	                      NULL);
+	if (ret == KNOT_EOK) {
+		ret = check_count(args, MOD_VERIFY_ADDRESS, "verify-address", "addresses",
+		                  MS_MAX_VERIFY_ADDRS, &verify_count);
 	}
-	knotd_conf_t verify = knotd_conf_check_item(args, MOD_VERIFY_ADDRESS);
-	size_t verify_count = verify.count;
-	knotd_conf_free(&verify);
-	if (verify_count > MS_MAX_VERIFY_ADDRS) {
-		ms_err_set(&err, MS_EINVAL, "%zu addresses given, at most %d are supported",
-		           verify_count, MS_MAX_VERIFY_ADDRS);
-		return check_fail(args, "verify-address", &err);
+	if (ret == KNOT_EOK) {
+		ret = check_count(args, MOD_VERIFY_RESOLVER, "verify-resolver", "addresses",
+		                  MS_MAX_VERIFY_RESOLVERS, NULL);
+	}
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	knotd_conf_t served = knotd_conf_check_item(args, MOD_VERIFY_SERVED);
+	if (served.count > 0 && !served.single.boolean && verify_count > 0) {
+		ms_err_set(&err, MS_EINVAL, "verification is off, but verify-address lists "
+		           "servers to verify against: remove one of the two");
+		return check_fail(args, "verify-served", &err);
 	}
 	return check_credentials(args);
 }
@@ -210,6 +238,13 @@ static void read_verify_addrs(knotd_mod_t *mod, ms_settings_t *s)
 		s->verify_addrs[s->verify_addr_count++] = addrs.multi[i].addr;
 	}
 	knotd_conf_free(&addrs);
+	knotd_conf_t resolvers = knotd_conf_mod(mod, MOD_VERIFY_RESOLVER);
+	for (size_t i = 0; i < resolvers.count && i < MS_MAX_VERIFY_RESOLVERS; i++) {
+		s->verify_resolvers[s->verify_resolver_count++] = resolvers.multi[i].addr;
+	}
+	knotd_conf_free(&resolvers);
+	s->verify_served = knotd_conf_mod(mod, MOD_VERIFY_SERVED).single.boolean;
+	s->verify_port = (uint16_t)knotd_conf_mod(mod, MOD_VERIFY_PORT).single.integer;
 }
 
 static int read_settings(knotd_mod_t *mod, ms_settings_t *s)
@@ -268,8 +303,11 @@ static void log_loaded(knotd_mod_t *mod, const ms_zone_t *zone)
 	              s->zone_id != NULL ? s->zone_id : "looked up by name",
 	              s->auth_kind == MS_AUTH_TOKEN ? "API token" : "e-mail + global key",
 	              s->nameserver_count, s->check_interval, s->api_budget,
-	              s->verify_addr_count > 0 ? "confirming by DNS what Cloudflare serves"
-	                                       : "trusting the API's records",
+	              !s->verify_served ? "trusting the API's records (verify-served: off)"
+	              : s->verify_addr_count > 0 ? "confirming by DNS what Cloudflare serves"
+	                                           " (verify-address)"
+	              : "confirming by DNS what Cloudflare serves (its assigned nameservers, "
+	                "resolved)",
 	              s->dry_run ? ", dry run: changes are logged, not made" : "");
 }
 

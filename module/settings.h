@@ -23,6 +23,7 @@
 #define MS_ZONE_ID_LEN            32      /* Cloudflare ids: 32 lowercase hex */
 #define MS_MAX_NAMESERVERS        16
 #define MS_MAX_VERIFY_ADDRS       8
+#define MS_MAX_VERIFY_RESOLVERS   3
 
 typedef enum {
 	MS_AUTH_TOKEN = 0,  /* Authorization: Bearer <token> */
@@ -51,10 +52,16 @@ typedef struct {
 	uint32_t api_budget;      /* requests per 5 minutes the account allows */
 	bool dry_run;
 	ms_cf_setup_t setup;
-	/* Cloudflare's nameservers to ask what they really serve; none: trust
-	 * the API's records. */
+	/* Cloudflare's nameservers to ask what they really serve; none: the
+	 * zone's assigned ones, resolved (ns_resolve.h), unless verify_served is
+	 * off (then the API's records are trusted). */
 	struct sockaddr_storage verify_addrs[MS_MAX_VERIFY_ADDRS];
 	size_t verify_addr_count;
+	bool verify_served;
+	/* Resolvers for the assigned names; none: /etc/resolv.conf's. */
+	struct sockaddr_storage verify_resolvers[MS_MAX_VERIFY_RESOLVERS];
+	size_t verify_resolver_count;
+	uint16_t verify_port;     /* port of the resolved addresses (53) */
 } ms_settings_t;
 
 void ms_settings_free(ms_settings_t *s);

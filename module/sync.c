@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cf_client.h"
 #include "ds.h"
+#include "ns_resolve.h"
 #include "observe_cf.h"
 #include "observe_local.h"
 #include "plan.h"
@@ -40,6 +41,11 @@ struct ms_sync_zone {
 	size_t warned_count;
 	uint32_t ds_logged;         /* digest of the DS report logged last */
 	ms_status_memo_t status;    /* for the status file */
+	ms_ns_cache_t ns_cache;     /* Cloudflare's assigned nameservers, resolved */
+	uint32_t resolve_warned;    /* digest of the resolution failure logged last */
+	double resolve_after;       /* monotonic: no new attempt before, after a failure */
+	ms_err_t resolve_err;       /* that failure */
+	uint32_t resolve_names;     /* digest of the names it was for */
 };
 
 /* ---- per-zone setup ---------------------------------------------------------- */
@@ -193,17 +199,108 @@ static void log_warnings(ms_zone_t *zone, struct ms_sync_zone *s, const ms_plan_
 
 /* ---- the pass ---------------------------------------------------------------- */
 
-/* Rule 11: what Cloudflare's nameservers serve decides whether it has our
- * key; a failure to ask leaves our keys unconfirmed (held), never deletes. */
-static void observe_served(ms_zone_t *zone, ms_cf_view_t *cf)
+/* Default verification: the zone's assigned Cloudflare nameservers, resolved
+ * and cached until the names change or the answers' TTL (clamped) runs out.
+ * After a failure, no new attempt for MS_NS_CACHE_MIN (a resolver that does
+ * not answer must not stall every pass); meanwhile the last addresses for the
+ * same names are used, if any. */
+static ms_rc_t resolve_assigned(ms_zone_t *zone, struct ms_sync_zone *s, const ms_cf_view_t *cf,
+                                double now, ms_err_t *err)
 {
 	const ms_settings_t *set = &zone->settings;
-	if (set->verify_addr_count == 0) {
+	struct sockaddr_storage resolvers[MS_RESOLVERS_MAX];
+	size_t nres = set->verify_resolver_count;
+	const char *via = "verify-resolver";
+	if (nres > 0) {
+		memcpy(resolvers, set->verify_resolvers, nres * sizeof(resolvers[0]));
+	} else {
+		nres = ms_resolv_conf_read(MS_RESOLV_CONF, resolvers, MS_RESOLVERS_MAX);
+		via = MS_RESOLV_CONF;
+	}
+	ms_ns_cache_t fresh;
+	uint32_t ttl = 0;
+	ms_err_t e = { 0 };
+	ms_rc_t rc = nres == 0
+	           ? ms_err_set(&e, MS_EINVAL, "no resolver to ask")
+	           : ms_ns_resolve(resolvers, nres, cf->name_servers, cf->name_server_count,
+	                           set->verify_port, &zone->abort, &fresh, &ttl, &e);
+	if (rc != MS_OK) {
+		return ms_err_set(err, rc, "cannot resolve Cloudflare's nameservers (via %s): %s", via,
+		                  e.msg);
+	}
+	fresh.expires = now + ms_ns_cache_lifetime(ttl);
+	s->ns_cache = fresh;
+	char text[MS_MAX_VERIFY_ADDRS * 48];
+	ms_ns_addrs_text(fresh.addrs, fresh.addr_count, text, sizeof(text));
+	ms_zone_log(zone, LOG_INFO, "verifying against Cloudflare's nameservers %s%s%s: %s "
+	            "(resolved via %s; again in %u s or when the names change)", fresh.names[0],
+	            fresh.name_count > 1 ? ", " : "", fresh.name_count > 1 ? fresh.names[1] : "",
+	            text, via, ms_ns_cache_lifetime(ttl));
+	return MS_OK;
+}
+
+static ms_rc_t assigned_addrs(ms_zone_t *zone, struct ms_sync_zone *s, const ms_cf_view_t *cf,
+                              double now, bool *stale, ms_err_t *err)
+{
+	if (ms_ns_cache_fresh(&s->ns_cache, cf->name_servers, cf->name_server_count, now)) {
+		return MS_OK;
+	}
+	uint32_t names = 0;
+	for (size_t i = 0; i < cf->name_server_count; i++) {
+		names = names * 31 + digest(cf->name_servers[i]);
+	}
+	if (now >= s->resolve_after || names != s->resolve_names) {
+		ms_err_t e = { 0 };
+		ms_rc_t rc = resolve_assigned(zone, s, cf, now, &e);
+		if (rc == MS_OK || rc == MS_EABORTED) {
+			return rc;
+		}
+		s->resolve_err = e;
+		s->resolve_after = now + MS_NS_CACHE_MIN;
+		s->resolve_names = names;
+	}
+	/* The same names as before (the cache only expired): their last addresses. */
+	*stale = ms_ns_cache_fresh(&s->ns_cache, cf->name_servers, cf->name_server_count,
+	                           s->ns_cache.expires - 1);
+	*err = s->resolve_err;
+	return *stale ? MS_OK : s->resolve_err.rc;
+}
+
+/* Rule 11: what Cloudflare's nameservers serve decides whether it has our
+ * key; a failure to ask leaves our keys unconfirmed (held), never deletes. */
+static void observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view_t *cf,
+                           double now)
+{
+	const ms_settings_t *set = &zone->settings;
+	if (!set->verify_served) {
 		return;
 	}
+	const struct sockaddr_storage *addrs = set->verify_addrs;
+	size_t count = set->verify_addr_count;
 	ms_err_t err = { 0 };
-	if (ms_observe_cf_served(cf, zone->name, set->verify_addrs, set->verify_addr_count,
-	                         &zone->abort, &err) != MS_OK) {
+	if (count == 0) {
+		ms_err_t rerr = { 0 };
+		bool stale = false;
+		ms_rc_t rc = assigned_addrs(zone, s, cf, now, &stale, &rerr);
+		uint32_t d = rerr.msg[0] != '\0' ? digest(rerr.msg) + stale : 0;
+		if (d != 0 && d != s->resolve_warned && !atomic_load(&zone->abort)) {
+			ms_zone_log(zone, LOG_WARNING, "%s; %s", rerr.msg, stale
+			            ? "asking the addresses found before"
+			            : "our keys count as not served there until this works: check the "
+			              "resolvers, or list Cloudflare's nameserver addresses with "
+			              "verify-address, or set verify-served: off");
+		}
+		s->resolve_warned = d;
+		if (rc != MS_OK) {
+			cf->served_observed = true; /* asked nowhere: nothing confirmed */
+			cf->served_dnskey_count = 0;
+			cf->signing_tag_count = 0;
+			return;
+		}
+		addrs = s->ns_cache.addrs;
+		count = s->ns_cache.addr_count;
+	}
+	if (ms_observe_cf_served(cf, zone->name, addrs, count, &zone->abort, &err) != MS_OK) {
 		ms_zone_log(zone, LOG_WARNING, "%s; our keys count as not served there until it "
 		            "answers", err.msg);
 	}
@@ -328,7 +425,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		                   &d->cf, &err);
 	}
 	if (rc == MS_OK) {
-		observe_served(zone, &d->cf);
+		observe_served(zone, s, &d->cf, now);
 	}
 	unsigned changes = 0, holds = 0;
 	if (rc == MS_OK || d->local.complete || d->cf.complete) {

@@ -143,6 +143,12 @@ def bad_cases():
          "api-email: 'nobody' is not an e-mail address"),
         ("ca-file-missing", lambda k: {"ca_file": f"{k.dir}/no-ca.pem"},
          "ca-file: '{dir}/no-ca.pem' is not a readable file"),
+        ("verify-off-with-addresses",
+         lambda k: {"verify_served": "off", "verify_address": "127.0.0.1"},
+         "verify-served: verification is off, but verify-address lists servers"),
+        ("too-many-resolvers",
+         lambda k: {"verify_resolver": [f"127.0.0.{i}" for i in range(1, 5)]},
+         "verify-resolver: 4 addresses given, at most 3 are supported"),
     ]
 
 
