@@ -1,4 +1,4 @@
-"""The committed man pages are what `make man` makes from doc/*.rst now, and
+"""The man pages `make` built are what rst2man makes from doc/*.rst now, and
 the documents the README points to exist."""
 import os
 import re
@@ -9,20 +9,26 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.abspath(os.environ.get("MS_SRCDIR") or os.path.join(HERE, "..", ".."))
+BUILDDIR = os.environ.get("MS_BUILDDIR")
 PAGES = {"doc/man/mod-multisigner.7": "doc/man/mod-multisigner.7.rst",
          "doc/man/knot-multisigner-status.8": "doc/knot-multisigner-status.rst"}
 
 
+@pytest.mark.skipif(not BUILDDIR, reason="run through `make check`")
 @pytest.mark.parametrize("page", sorted(PAGES))
-def test_man_page_is_current(page):
+def test_man_page_is_built_and_current(page):
     rst2man = shutil.which("rst2man")
     if rst2man is None:
         pytest.skip("rst2man (python3-docutils) is not installed")
+    built = os.path.join(BUILDDIR, page)
+    if not os.path.exists(built):
+        built = os.path.join(SRCDIR, page)   # a release tarball ships them
+    assert os.path.exists(built), f"{page} was not built: is configure's RST2MAN set?"
     r = subprocess.run([rst2man, "--halt=warning", os.path.join(SRCDIR, PAGES[page])],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    with open(os.path.join(SRCDIR, page)) as f:
-        assert f.read() == r.stdout, f"{page} is out of date: run `make man` and commit it"
+    with open(built) as f:
+        assert f.read() == r.stdout, f"{page} is out of date: run `make`"
 
 
 def test_readme_points_at_files_that_exist():

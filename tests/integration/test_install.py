@@ -43,6 +43,8 @@ def test_install_and_uninstall(tmp_path):
     assert r.returncode == 0 and "--json" in r.stdout, r.stdout + r.stderr
     mandir = dest / make_var("mandir").lstrip("/")
     pages = [mandir / "man7" / "mod-multisigner.7", mandir / "man8" / "knot-multisigner-status.8"]
+    if not make_var("RST2MAN"):
+        pages = []            # configured without rst2man: no man pages
     for page in pages:
         assert page.is_file() and page.read_text().startswith('.\\" Man page'), page
     r = make("uninstall", f"DESTDIR={dest}")
