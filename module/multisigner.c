@@ -351,8 +351,8 @@ static bool policy_allows_sync(knotd_mod_t *mod, const ms_zone_t *zone)
 	size_t n = ms_policy_check(&zone->env, &zone->settings, notes, MS_CHECK_NOTES_MAX);
 	bool refuse = false;
 	for (size_t i = 0; i < n; i++) {
-		knotd_mod_log(mod, notes[i].refuse ? LOG_ERR : LOG_WARNING, "%s%s", notes[i].text,
-		              notes[i].refuse ? "; not syncing this zone" : "");
+		knotd_mod_log(mod, notes[i].refuse ? LOG_ERR : notes[i].info ? LOG_INFO : LOG_WARNING,
+		              "%s%s", notes[i].text, notes[i].refuse ? "; not syncing this zone" : "");
 		refuse |= notes[i].refuse;
 	}
 	return !refuse;

@@ -19,7 +19,8 @@
 
 typedef struct {
 	bool refuse;     /* syncing this zone would break it: do not start */
-	char text[384];
+	bool info;       /* a statement of what holds, not a problem (logged as info) */
+	char text[512];
 } ms_check_note_t;
 
 /* Fill notes (at most cap); returns how many. */

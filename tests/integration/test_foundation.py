@@ -173,6 +173,22 @@ def test_bad_configuration_is_refused(knot, case):
     assert TOKEN not in checked.stderr + started
 
 
+@pytest.mark.parametrize("publish, level, text", [
+    ("none", "info", "CDS/CDNSKEY: knotd publishes none (cds-cdnskey-publish: none)"),
+    ("always", "warning", "the policy's cds-cdnskey-publish is not 'none': knotd publishes "
+                          "CDS/CDNSKEY with its own KSK only"),
+])
+def test_cds_case_said_at_load(knot, publish, level, text):
+    """Rule 6: which CDS/CDNSKEY case holds is said for the zone at load."""
+    configure(knot)
+    knot.policy["cds-cdnskey-publish"] = publish
+    knot.start()
+    knot.wait_log("syncing with Cloudflare at")
+    lines = [ln for ln in knot.read_log().splitlines() if text in ln]
+    assert len(lines) == 1, knot.read_log()
+    assert f" {level}: [{ZONE}.] module 'mod-multisigner/cf'" in lines[0], lines[0]
+
+
 def test_wrong_algorithm_is_refused_but_zone_served(knot):
     configure(knot)
     knot.policy["algorithm"] = "ecdsap384sha384"
