@@ -62,7 +62,8 @@ static void build_cf(const ms_cf_view_t *cf, ms_status_t *out)
 	}
 	out->cf_has_ksk = cf->has_ksk;
 	if (cf->has_ksk) {
-		cf_key(&out->cf_ksk, &cf->ksk, "active");
+		/* Cloudflare has one KSK: its state is that of DNSSEC for the zone. */
+		cf_key(&out->cf_ksk, &cf->ksk, ms_cf_dnssec_status_name(cf->dnssec_status));
 	}
 	for (size_t i = 0; i < cf->name_server_count && i < MS_MAX_NS; i++) {
 		copy_name(out->cf_name_servers[out->cf_name_server_count++], cf->name_servers[i]);

@@ -86,6 +86,7 @@ def test_status_shows_both_sides_pending_ns_join_and_ds_field(sync_pair):
         {(z["key_tag"], z["tag"]) for z in pair.cf_zsk_entries()}
     dnssec = pair.cf.get(f"/zones/{pair.cf_zone_id}/dnssec").result
     assert st["cloudflare"]["ksk"]["tag"] == dnssec["key_tag"]
+    assert st["cloudflare"]["ksk"]["state"] == dnssec["status"]
     assert st["cloudflare"]["dnssec"] == dnssec["status"]
     assert st["cloudflare"]["zone_id"] == pair.cf_zone_id
     assert st["cloudflare"]["multi_signer"] and st["cloudflare"]["multi_provider"]

@@ -190,6 +190,7 @@ static void test_keys_and_ns(void **ctx)
 	assert_int_equal(int_at(o, "cloudflare.zsks.0.tag"), ms_dnskey_tag(&f->cf_zsk));
 	assert_string_equal(str_at(o, "cloudflare.zsks.0.state"), "active");
 	assert_int_equal(int_at(o, "cloudflare.ksk.tag"), ms_dnskey_tag(&f->cf_ksk));
+	assert_string_equal(str_at(o, "cloudflare.ksk.state"), "active");
 	assert_string_equal(str_at(o, "cloudflare.name_servers.0"), "ada.ns.cloudflare.com");
 	assert_string_equal(str_at(o, "cloudflare.ns.0"), "ns1.example.net");
 	assert_int_equal(json_object_array_length(at(o, "ds")), 0);
