@@ -38,3 +38,20 @@ def test_readme_points_at_files_that_exist():
     assert named
     missing = [p for p in sorted(named) if not os.path.exists(os.path.join(SRCDIR, p))]
     assert not missing, f"the README names files that do not exist: {missing}"
+
+
+def test_every_module_option_is_documented_with_a_default():
+    """Knot's module-page layout: each option in the synopsis and in its own
+    entry that ends with its default."""
+    with open(os.path.join(SRCDIR, "module", "multisigner.c")) as f:
+        options = set(re.findall(r'#define MOD_\w+\s+"\\x[0-9a-fA-F]{2}""([a-z-]+)"', f.read()))
+    assert len(options) >= 10, options
+    with open(os.path.join(SRCDIR, "doc", "mod-multisigner.rst")) as f:
+        rst = f.read()
+    synopsis = rst.split("Module reference", 1)[1].split(".. NOTE::", 1)[0]
+    for opt in sorted(options):
+        assert re.search(rf"^\s+{re.escape(opt)}: ", synopsis, re.M), f"{opt} not in the synopsis"
+        entry = re.search(rf"^\.\. _mod-multisigner_{re.escape(opt)}:\n\n{re.escape(opt)}\n\.+\n"
+                          r"(.*?)(?=^\.\. _mod-multisigner_|^\S[^\n]*\n-{3,}$)", rst, re.M | re.S)
+        assert entry, f"{opt} has no reference entry"
+        assert "*Default:*" in entry.group(1), f"{opt}: no *Default:* line"
