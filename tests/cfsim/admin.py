@@ -7,6 +7,9 @@ calls are not logged, not rate-limited and never hit by faults.
 import json
 import re
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
 from . import records as rr
 from .errors import ApiError
 from .faults import FAULT_KINDS
@@ -269,7 +272,16 @@ class AdminApi:
 
     def zsk_rollover(self, data, query, zone):
         z = self._zone(zone)
-        step = self.store.zsk_rollover(z, data.get("step"))
+        key = None
+        if data.get("private_key_pem") is not None:
+            try:
+                key = load_pem_private_key(data["private_key_pem"].encode("ascii"), None)
+            except (ValueError, TypeError, UnicodeError) as e:
+                raise AdminError(400, f"private_key_pem: {e}") from None
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or \
+                    not isinstance(key.curve, ec.SECP256R1):
+                raise AdminError(400, "private_key_pem: not a P-256 key")
+        step = self.store.zsk_rollover(z, data.get("step"), key)
         out = self.store.keys_view(z)
         out["step"] = step
         return out

@@ -513,7 +513,7 @@ class Store:
         zone.dnssec["modified_on"] = now_rfc3339()
 
     # --- ZSK rollover ---------------------------------------------------------------
-    def zsk_rollover(self, zone, step=None):
+    def zsk_rollover(self, zone, step=None, private_key=None):
         """Walk Cloudflare's pre-publish ZSK rollover one step at a time.
 
         publish:  a new key appears tagged "publish"
@@ -521,7 +521,9 @@ class Store:
         remove:   the retired key becomes "removed" (dropped from the list
                   unless show_removed_zsk)
         immediate: new key active and old key retired at once (no pre-publish)
-        Without a step, the next one in that order is taken.
+        Without a step, the next one in that order is taken. private_key (a
+        cryptography EC key) is the new key for publish/immediate, else a
+        fresh one (tests use it to make a key with a chosen key tag).
         """
         tags = [z.tag for z in zone.zsks]
         if step is None:
@@ -534,7 +536,7 @@ class Store:
         if step == "publish":
             if "publish" in tags:
                 raise ValueError("a published key is already waiting")
-            zone.zsks.append(Zsk(DnssecKey(FLAGS_ZSK), "publish"))
+            zone.zsks.append(Zsk(DnssecKey(FLAGS_ZSK, private_key), "publish"))
         elif step == "activate":
             new = [z for z in zone.zsks if z.tag == "publish"]
             if not new:
@@ -553,7 +555,7 @@ class Store:
             for z in zone.zsks:
                 if z.tag == "active":
                     z.tag = "retired"
-            zone.zsks.append(Zsk(DnssecKey(FLAGS_ZSK), "active"))
+            zone.zsks.append(Zsk(DnssecKey(FLAGS_ZSK, private_key), "active"))
         else:
             raise ValueError("step must be publish, activate, remove or immediate")
         return step

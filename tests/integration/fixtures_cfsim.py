@@ -221,10 +221,13 @@ class CfsimHandle:
         ds (KSK), private_key_pem, private_key_b64, bind_private."""
         return self.admin("GET", f"/zones/{zone}/keys")
 
-    def zsk_rollover(self, zone, step=None):
-        """step: publish, activate, remove, immediate, or None for the next one."""
-        return self.admin("POST", f"/zones/{zone}/zsk/rollover",
-                          {} if step is None else {"step": step})
+    def zsk_rollover(self, zone, step=None, private_key_pem=None):
+        """step: publish, activate, remove, immediate, or None for the next one;
+        private_key_pem: the new key (PKCS#8 P-256) instead of a fresh one."""
+        body = {} if step is None else {"step": step}
+        if private_key_pem is not None:
+            body["private_key_pem"] = private_key_pem
+        return self.admin("POST", f"/zones/{zone}/zsk/rollover", body)
 
     def set_zsk_tag(self, zone, key_tag, tag):
         return self.admin("POST", f"/zones/{zone}/zsk/{key_tag}", {"tag": tag})
