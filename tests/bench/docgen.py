@@ -34,7 +34,7 @@ def sync_lines(r):
     out.append(f"start until every zone answers: {_s(r['start_module_s'])} s with the module, "
                f"{_s(r['start_plain_s'])} s without: ratio {_s(r['start_ratio'], '{:.2f}')}")
     mp, mm = r["mem_plain"], r["mem_module"]
-    out.append(f"knotd memory: VmRSS {_mib(mm['VmRSS'])} with the module (after the sync) vs "
+    out.append(f"knotd memory: VmRSS {_mib(mm['VmRSS'])} with the module (end of the run) vs "
                f"{_mib(mp['VmRSS'])} without: ratio {r['rss_ratio']:.2f}; VmHWM "
                f"{_mib(mm['VmHWM'])} vs {_mib(mp['VmHWM'])}: ratio {r['hwm_ratio']:.2f}"
                f" (with the module, just loaded: VmRSS {_mib(r['mem_module_loaded']['VmRSS'])})")
@@ -42,9 +42,11 @@ def sync_lines(r):
         out.append(f"all {r['zones']} zones in sync {r['sync_all_s']:.0f} s after knotd "
                    f"started (half of them after {r['sync_p50_s']:.0f} s)")
     else:
-        out.append(f"NOT all zones in sync: {r['synced']} of {r['zones']} within the time "
-                   f"limit" + (f" (half of them after {r['sync_p50_s']:.0f} s)"
-                               if r.get("sync_p50_s") is not None else ""))
+        out.append(f"NOT all zones in sync within the time limit of {r['sync_timeout']} s: "
+                   f"{r['synced']} of {r['zones']}"
+                   + (f" (half of those after {r['sync_p50_s']:.0f} s)"
+                      if r.get("sync_p50_s") is not None else "")
+                   + f"; the module had sent requests about {r.get('reached')} zones")
     q = r.get("sync_requests") or {}
     if q:
         out.append(f"API requests until then: {q['requests']} ({q['reads']} reads, "
@@ -100,24 +102,36 @@ def qps_lines(r):
 SECTIONS = {"sync": sync_lines, "rollover": rollover_lines, "qps": qps_lines}
 
 
-def block(name, machine, r):
-    lines = [f"<!-- BEGIN GENERATED {name} (tests/bench/run.py; do not edit) -->",
+def block(name, section, machine, r):
+    lines = [f"<!-- BEGIN GENERATED {section} (tests/bench/run.py; do not edit) -->",
              machine_line(machine), "", "```"]
     lines += SECTIONS[name](r)
-    lines += ["```", f"<!-- END GENERATED {name} -->"]
+    lines += ["```", f"<!-- END GENERATED {section} -->"]
     return "\n".join(lines)
 
 
+def _section(name, r):
+    """Sections are per benchmark, and may be per zone count: `sync 10000`
+    before `sync`, so that a full run and a smaller one both have a place."""
+    return [f"{name} {r['zones']}", name]
+
+
 def write(path, machine, results):
+    """Rewrite the sections of these results; returns the sections written."""
     with open(path) as f:
         text = f.read()
+    written = []
     for name, r in results.items():
-        pattern = re.compile(rf"<!-- BEGIN GENERATED {name} .*?<!-- END GENERATED {name} -->",
-                             re.S)
-        if not pattern.search(text):
-            raise RuntimeError(f"{path} has no generated section for {name}")
-        text = pattern.sub(lambda _m, n=name, rr=r: block(n, machine, rr), text, count=1)
+        for section in _section(name, r):
+            pattern = re.compile(rf"<!-- BEGIN GENERATED {section} \(.*?"
+                                 rf"<!-- END GENERATED {section} -->", re.S)
+            if pattern.search(text):
+                text = pattern.sub(lambda _m, n=name, sec=section, rr=r:
+                                   block(n, sec, machine, rr), text, count=1)
+                written.append(section)
+                break
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+    return written

@@ -26,7 +26,8 @@ BENCH_DOC= to write nothing). Settings (environment):
     BENCH_ROLL_TIMEOUT=1800  give up waiting for the rolled keys after this
     BENCH_QPS_ROUNDS=3       alternating rounds of the throughput benchmark
     BENCH_QPS_SECONDS=10     seconds per dnsperf run
-    BENCH_BUDGET_ITEM=...    the module's budget option (default: probed)
+    BENCH_BUDGET_ITEM=...    the module's budget option (default: api-budget, used
+                             when this build knows it; requests per 5 minutes)
     BENCH_WORKDIR=...        where knotd and the simulator keep their files
     BENCH_CACHE=...          keep the prepared (keyed and signed) zones here, for
                              later runs with as many zones (`run.py prepare`
@@ -80,26 +81,21 @@ class Settings:
 
 
 # ---- the module's request budget option -----------------------------------------------
-BUDGET_CANDIDATES = ("api-budget", "request-budget", "api-request-budget", "rate-limit",
-                     "api-rate-limit")
-
-
-def budget_value(item, s):
-    """Values tried, in this order, for an item of unknown shape."""
-    return [f"{s.limit}/{s.window}", str(s.limit)]
+def budget_value(s):
+    """The module's api-budget counts requests per 5 minutes."""
+    return str(max(1, round(s.limit * 300 / s.window)))
 
 
 def probe_budget_item(run, s, cf):
-    """Which item (and value form) sets the module's request budget, by
-    `knotc conf-check` on a one-zone configuration; (None, None) if none."""
-    names = [s.budget_item] if s.budget_item else list(BUDGET_CANDIDATES)
+    """Whether this build has the budget option (BENCH_BUDGET_ITEM, default
+    api-budget), by `knotc conf-check` on a one-zone configuration:
+    (item, value), or (None, None) when it has not."""
+    item = s.budget_item or "api-budget"
     k = c.BenchKnot(run.workdir, s.module_so, "probe")
     k.add_zones(["probe.bench.test"])
-    for item in names:
-        for value in budget_value(item, s):
-            c.configure_module(k, cf, s.interval, value, item)
-            if k.conf_check().returncode == 0:
-                return item, value
+    c.configure_module(k, cf, s.interval, budget_value(s), item)
+    if k.conf_check().returncode == 0:
+        return item, budget_value(s)
     return None, None
 
 
@@ -249,6 +245,8 @@ def bench_sync(run, s):
         r["sync_all_s"] = max(times) if len(synced) == s.zones else None
     sync_counters = setup.cf.counters()
     r["sync_requests"] = sync_counters["total"]
+    r["sync_timeout"] = s.sync_timeout
+    r["reached"] = sum(1 for n in setup.names if n in sync_counters["zones"])
     c.log(f"in sync: {len(synced)}/{s.zones} zones; all after "
           f"{r.get('sync_all_s') or float('nan'):.0f} s; requests {r['sync_requests']}")
 
@@ -543,8 +541,11 @@ def main(argv):
         with open(os.path.join(s.workdir, "results.json"), "w") as f:
             json.dump({"machine": m, "results": results}, f, indent=1, default=str)
     if s.doc:
-        docgen.write(s.doc, m, results)
-        c.log(f"wrote {s.doc}")
+        written = docgen.write(s.doc, m, results)
+        c.log(f"wrote {', '.join(written) or 'no section'} of {s.doc}"
+              + ("" if len(written) == len(results) else
+                 f"; it has no section for {len(results) - len(written)} of the results "
+                 f"(the figures are printed above)"))
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(s.workdir, ignore_errors=True)
     return 0
