@@ -55,7 +55,8 @@ def sync_lines(r):
                    f"{q['requests'] / max(1, r['zones']):.1f} per zone")
     st = r.get("steady")
     if st:
-        out.append(f"steady state over {st['window_s']:.0f} s: {st['reads_per_zone']:.2f} "
+        out.append(f"steady state over {st['window_s']:.0f} s, from {r.get('warmup', 0)} s "
+                   f"after the last zone was in sync: {st['reads_per_zone']:.2f} "
                    f"read requests per zone per check interval (min {st['reads_min']}, "
                    f"max {st['reads_max']} per zone), {st['writes']} writes, "
                    f"{st['unzoned']} requests about no zone, {st['rate_limited']} answered 429;"
@@ -69,7 +70,10 @@ def sync_lines(r):
 
 
 def rollover_lines(r):
-    out = [f"{r['zones']} zones (of {r['of_zones']} in knotd) rolled their ZSK at once; "
+    out = [] if r.get("all_synced", True) else [
+        f"NOTE: not all {r['of_zones']} zones were in sync, so only {r['zones']} of the "
+        f"{r['asked']} asked for rolled (zones in sync only)"]
+    out += [f"{r['zones']} zones (of {r['of_zones']} in knotd) rolled their ZSK at once; "
            f"request budget {r['budget']}, check-interval {r['interval']} s; "
            f"`knotc zone-key-rollover` for all of them took {r['commands_s']:.1f} s"]
     out.append(f"new keys seen in knotd's DNSKEY RRset: {r['published']}; at Cloudflare: "
