@@ -1,8 +1,10 @@
+#define _GNU_SOURCE /* timegm */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "json_util.h"
 #include "status.h"
 
 /* ---- building the values ---- */
@@ -417,4 +419,52 @@ ms_rc_t ms_status_format(const ms_status_t *st, char *buf, size_t cap, size_t *l
 	}
 	json_object_put(o);
 	return rc;
+}
+
+/* ---- reading an earlier status back ---- */
+
+static int64_t parse_time(json_object *v)
+{
+	const char *text = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+	                                                             : NULL;
+	struct tm tm = { 0 };
+	if (text == NULL) {
+		return 0;
+	}
+	const char *end = strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0') {
+		return 0;
+	}
+	time_t t = timegm(&tm);
+	return t > 0 ? (int64_t)t : 0;
+}
+
+bool ms_status_recall(const char *text, size_t len, const char *zone, int64_t *last_success,
+                      int64_t *last_error_time, char *last_error, size_t cap)
+{
+	*last_success = 0;
+	*last_error_time = 0;
+	if (cap > 0) {
+		last_error[0] = '\0';
+	}
+	const char *why = NULL;
+	json_object *o = ms_json_parse(text, len, &why);
+	json_object *version = ms_json_member(o, "version");
+	json_object *name = ms_json_member(o, "zone");
+	bool ok = o != NULL && json_object_is_type(o, json_type_object) &&
+	          json_object_is_type(version, json_type_int) &&
+	          json_object_get_int(version) == MS_STATUS_VERSION &&
+	          json_object_is_type(name, json_type_string) &&
+	          ms_dname_equal(json_object_get_string(name), zone);
+	if (ok) {
+		*last_success = parse_time(ms_json_member(o, "last_success"));
+		json_object *e = ms_json_member(o, "last_error");
+		json_object *msg = ms_json_member(e, "message");
+		if (json_object_is_type(msg, json_type_string) && cap > 0) {
+			snprintf(last_error, cap, "%s", json_object_get_string(msg));
+			*last_error_time = parse_time(ms_json_member(e, "time"));
+		}
+	}
+	json_object_put(o);
+	return ok;
 }

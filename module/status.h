@@ -136,6 +136,13 @@ bool ms_status_add_ds(ms_status_t *st, ms_ds_provider_t provider, const char *ds
 ms_rc_t ms_status_format(const ms_status_t *st, char *buf, size_t cap, size_t *len,
                          ms_err_t *err);
 
+/* From an earlier status text (the previous knotd run's file): the last
+ * success and the last error, so that a restart does not forget them.
+ * Missing or malformed fields leave the outputs 0 / "". False when the text
+ * is not a status of version 1 for zone. */
+bool ms_status_recall(const char *text, size_t len, const char *zone, int64_t *last_success,
+                      int64_t *last_error_time, char *last_error, size_t cap);
+
 /* The state of a local key at now: "future", "published", "active",
  * "retired", "removed" (from its timers). */
 const char *ms_status_key_state(const ms_status_local_key_t *k, int64_t now);

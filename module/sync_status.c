@@ -46,13 +46,31 @@ static void note_ds(const ms_zone_t *zone, ms_status_memo_t *memo, const ms_loca
 	}
 }
 
+static void status_path(const ms_zone_t *zone, char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/%s%s", zone->env.state_dir, zone->name, MS_STATUS_FILE_SUFFIX);
+}
+
+/* The first time: take the last success and error from the file the
+ * previous knotd run left, so that a restart does not blank them. */
+static void recall(const ms_zone_t *zone, ms_status_memo_t *memo)
+{
+	memo->recalled = true;
+	char path[MS_PATH_MAX + MS_DNAME_MAX + 16];
+	status_path(zone, path, sizeof(path));
+	char *buf = malloc(MS_STATUS_TEXT_MAX);
+	size_t len = 0;
+	if (buf != NULL && ms_state_file_read(path, buf, MS_STATUS_TEXT_MAX, &len, NULL) == MS_OK) {
+		ms_status_recall(buf, len, zone->name, &memo->last_success, &memo->last_error_time,
+		                 memo->last_error, sizeof(memo->last_error));
+	}
+	free(buf);
+}
+
 static ms_rc_t write_status(const ms_zone_t *zone, const ms_status_t *st, ms_err_t *err)
 {
 	char path[MS_PATH_MAX + MS_DNAME_MAX + 16];
-	if (snprintf(path, sizeof(path), "%s/%s%s", zone->env.state_dir, zone->name,
-	             MS_STATUS_FILE_SUFFIX) >= (int)sizeof(path)) {
-		return ms_err_set(err, MS_EINVAL, "status file path is too long");
-	}
+	status_path(zone, path, sizeof(path));
 	if (mkdir(zone->env.state_dir, 0700) != 0 && errno != EEXIST) {
 		return ms_err_set(err, MS_EIO, "cannot create %s: %s", zone->env.state_dir,
 		                  strerror(errno));
@@ -76,6 +94,9 @@ void ms_sync_status_write(ms_zone_t *zone, ms_status_memo_t *memo,
                           const char *error)
 {
 	int64_t now = (int64_t)time(NULL);
+	if (!memo->recalled) {
+		recall(zone, memo);
+	}
 	note_outcome(memo, now, error);
 	ms_status_t *st = malloc(sizeof(*st));
 	if (st == NULL) {

@@ -21,6 +21,7 @@ typedef struct {
 	int64_t last_error_time;
 	char last_error[MS_ERR_MSG_MAX];
 	bool write_failed;       /* logged once until a write succeeds */
+	bool recalled;           /* the previous run's file has been read */
 	ms_status_ds_t ds[MS_DS_MAX]; /* from the last pass that saw both sides whole */
 	size_t ds_count;
 } ms_status_memo_t;

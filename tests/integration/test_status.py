@@ -139,10 +139,19 @@ def test_status_shows_last_error_until_a_pass_succeeds(sync_pair):
     text = cli("-d", state_dir(pair), ZONE).stdout
     assert "Last error:" in text and "503" in text
 
+    # A restart keeps the last success and error until a pass says otherwise.
+    restarted = time.time()
+    pair.restart()
+    st2 = pair.wait(lambda: (lambda s: s if s and epoch(s["updated"]) >= int(restarted)
+                             else None)(status(pair)),
+                    2 * CHECK_INTERVAL + MARGIN, "a status written after the restart")
+    assert st2["last_success"] == st["last_success"], (st, st2)
+    assert st2["last_error"] and "503" in st2["last_error"]["message"]
+
     pair.cf.clear_faults()
     st = pair.wait(lambda: (lambda s: s if s and s["last_error"] is None else None)(
                        status(pair)), 8 * CHECK_INTERVAL + MARGIN, "the error cleared")
-    assert epoch(st["last_success"]) >= epoch(err["time"])
+    assert epoch(st["last_success"]) >= epoch(st2["last_error"]["time"])
 
 
 def test_cli_errors_are_clear(tmp_path):

@@ -321,6 +321,44 @@ static void test_caps(void **ctx)
 	free(buf);
 }
 
+static void test_recall_round_trip(void **ctx)
+{
+	fixture_t *f = *ctx;
+	f->in.last_error = "Cloudflare error 10001: Service unavailable (HTTP 503)";
+	f->in.last_error_time = NOW - 5;
+	ms_status_build(&f->in, &f->st);
+	char *buf = malloc(MS_STATUS_TEXT_MAX);
+	size_t len = 0;
+	assert_int_equal(ms_status_format(&f->st, buf, MS_STATUS_TEXT_MAX, &len, NULL), MS_OK);
+	int64_t ok = 0, err_time = 0;
+	char msg[MS_ERR_MSG_MAX];
+	assert_true(ms_status_recall(buf, len, "EXAMPLE.com.", &ok, &err_time, msg, sizeof(msg)));
+	assert_int_equal(ok, NOW - 60);
+	assert_int_equal(err_time, NOW - 5);
+	assert_string_equal(msg, "Cloudflare error 10001: Service unavailable (HTTP 503)");
+	/* Another zone's file, or something else: nothing recalled. */
+	assert_false(ms_status_recall(buf, len, "example.net", &ok, &err_time, msg, sizeof(msg)));
+	assert_int_equal(ok, 0);
+	assert_int_equal(err_time, 0);
+	assert_string_equal(msg, "");
+	free(buf);
+	const char *bad[] = {
+		"", "not json", "[]", "{\"version\": 2, \"zone\": \"example.com\"}",
+		"{\"version\": \"1\", \"zone\": \"example.com\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(ms_status_recall(bad[i], strlen(bad[i]), ZONE, &ok, &err_time, msg,
+		                              sizeof(msg)));
+	}
+	/* Fields that are missing or malformed count as unset. */
+	const char *odd = "{\"version\": 1, \"zone\": \"example.com\", \"last_success\": "
+	                  "\"yesterday\", \"last_error\": {\"message\": \"x\"}}";
+	assert_true(ms_status_recall(odd, strlen(odd), ZONE, &ok, &err_time, msg, sizeof(msg)));
+	assert_int_equal(ok, 0);
+	assert_int_equal(err_time, 0);
+	assert_string_equal(msg, "x");
+}
+
 static void test_key_states(void **ctx)
 {
 	(void)ctx;
@@ -344,6 +382,7 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_last_error_and_ds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recall_round_trip, setup, teardown),
 		cmocka_unit_test(test_key_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
