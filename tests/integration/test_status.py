@@ -167,3 +167,36 @@ def test_cli_errors_are_clear(tmp_path):
     r = cli("-d", str(empty))
     assert "No zone status" in r.stdout
     assert json.loads(cli("--json", "-d", str(empty)).stdout)["zones"] == []
+
+
+def fake_status(zone, tag):
+    """A status file as the module writes it (shape of doc/mod-multisigner.rst)."""
+    return {"version": 1, "zone": zone, "updated": "2026-01-01T00:00:00Z", "dry_run": False,
+            "last_success": "2026-01-01T00:00:00Z", "last_error": None,
+            "knot": {"complete": True, "ns": ["ns1.example.net"],
+                     "keys": [{"tag": tag, "algorithm": 13, "role": "zsk", "state": "active",
+                               "imported": False, "served": True,
+                               "publish": "2025-12-01T00:00:00Z",
+                               "active": "2025-12-01T01:00:00Z", "retire": None,
+                               "remove": None}]},
+            "cloudflare": {"complete": True, "zone_id": "0" * 32, "dnssec": "active",
+                           "multi_signer": True, "multi_provider": True, "zsks": [],
+                           "ksk": None, "name_servers": [], "ns": []},
+            "pending": [{"kind": "removal", "tag": 4711, "until": "2026-01-02T00:00:00Z"}],
+            "ds": [{"provider": "knot", "ds": f"{zone}. IN DS {tag} 13 2 AB"}]}
+
+
+def test_cli_lists_every_zone_and_filters(tmp_path):
+    for zone, tag in (("example.org", 111), ("example.net", 222)):
+        (tmp_path / f"{zone}.status").write_text(json.dumps(fake_status(zone, tag)))
+    (tmp_path / "example.org.json").write_text("{}")       # the state file: not a status
+    doc = json.loads(cli("--json", "-d", str(tmp_path)).stdout)
+    assert [z["zone"] for z in doc["zones"]] == ["example.net", "example.org"]
+    text = cli("-d", str(tmp_path)).stdout
+    assert text.index("Zone example.net") < text.index("Zone example.org")
+    assert "ZSK   111" in text and "ZSK   222" in text
+    assert "Cloudflare's old ZSK 4711 leaves knotd's DNSKEY set, not before " \
+           "2026-01-02T00:00:00Z" in text
+    assert "example.org. IN DS 111 13 2 AB" in text
+    only = cli("-d", str(tmp_path), "EXAMPLE.org.").stdout
+    assert "Zone example.org" in only and "Zone example.net" not in only
