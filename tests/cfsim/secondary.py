@@ -3,7 +3,8 @@
 A zone of type "secondary" gets its records by zone transfer, not through
 the API. This module is that transfer side:
 
-- NotifyListener: one UDP socket on the simulator's loopback address. A DNS
+- NOTIFY listener: one UDP and one TCP socket on the same port of the
+  simulator's loopback address (knotd 3.2 sends NOTIFY over TCP). A DNS
   NOTIFY for a secondary zone is answered (AA, same id) and queues a pull.
 - Transfers: one worker thread pulls queued zones from their primary with
   dnspython (IXFR from the serial it holds, AXFR when it holds none or the
@@ -20,6 +21,7 @@ import base64
 import hashlib
 import queue
 import socket
+import struct
 import threading
 
 import dns.exception
@@ -38,6 +40,7 @@ from .state import now_rfc3339
 
 TRANSFER_TIMEOUT = 5.0     # seconds per message
 TRANSFER_LIFETIME = 15.0   # seconds per transfer
+TCP_READ_TIMEOUT = 2.0     # seconds for a NOTIFY client to send its message
 LISTED_TYPES = ("DNSKEY", "NS")
 
 
@@ -75,6 +78,16 @@ def transferred_records(zone_name, dzone, when):
     return out
 
 
+def _read_exact(conn, n):
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError("connection closed")
+        data += chunk
+    return data
+
+
 class Transfers:
     """The secondary side of the simulator: NOTIFY in, AXFR/IXFR out."""
 
@@ -84,6 +97,7 @@ class Transfers:
         self.pending = set()
         self.lock = threading.Lock()
         self.sock = None
+        self.tcp = None
         self.threads = []
         self.stop_event = threading.Event()
 
@@ -91,13 +105,32 @@ class Transfers:
     def notify_port(self):
         return self.sock.getsockname()[1] if self.sock else None
 
-    def start(self, host):
+    def _bind(self, host):
+        """A UDP and a TCP socket on one free port (bounded retries)."""
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.settimeout(0.1)
+        for _ in range(20):
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            udp.bind((host, 0))
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                tcp.bind((host, udp.getsockname()[1]))
+            except OSError:
+                udp.close()
+                tcp.close()
+                continue
+            tcp.listen(8)
+            udp.settimeout(0.1)
+            tcp.settimeout(0.1)
+            return udp, tcp
+        raise OSError("no free port for both UDP and TCP NOTIFY")
+
+    def start(self, host):
+        self.sock, self.tcp = self._bind(host)
         self.stop_event.clear()
-        for target, name in ((self._listen, "cfsim-notify"), (self._work, "cfsim-xfr")):
+        loops = ((self._listen, "cfsim-notify"), (self._listen_tcp, "cfsim-notify-tcp"),
+                 (self._work, "cfsim-xfr"))
+        for target, name in loops:
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self.threads.append(t)
@@ -108,9 +141,10 @@ class Transfers:
         for t in self.threads:
             t.join(timeout=TRANSFER_LIFETIME + 1)
         self.threads = []
-        if self.sock:
-            self.sock.close()
-            self.sock = None
+        for s in (self.sock, self.tcp):
+            if s:
+                s.close()
+        self.sock = self.tcp = None
 
     def request(self, zone_id):
         """Queue a pull of the zone (once, however often it is asked)."""
@@ -129,16 +163,41 @@ class Transfers:
                 continue
             except OSError:
                 return
-            self._notify(wire, peer)
+            reply = self._notify(wire)
+            if reply is not None:
+                try:
+                    self.sock.sendto(reply, peer)
+                except OSError:
+                    pass
 
-    def _notify(self, wire, peer):
+    def _listen_tcp(self):
+        """One connection at a time: a 2-byte length, the message, the answer."""
+        while not self.stop_event.is_set():
+            try:
+                conn, _ = self.tcp.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(TCP_READ_TIMEOUT)
+                try:
+                    size = struct.unpack("!H", _read_exact(conn, 2))[0]
+                    reply = self._notify(_read_exact(conn, size))
+                    if reply is not None:
+                        conn.sendall(struct.pack("!H", len(reply)) + reply)
+                except (OSError, EOFError, struct.error):
+                    continue
+
+    def _notify(self, wire):
+        """The answer to a NOTIFY (None: drop), and a queued pull."""
         try:
             msg = dns.message.from_wire(wire)
         except dns.exception.DNSException:
-            return                                   # not DNS: drop, as a server would
+            return None                              # not DNS: drop, as a server would
         if msg.opcode() != dns.opcode.NOTIFY or len(msg.question) != 1 or \
                 msg.flags & dns.flags.QR:
-            return
+            return None
         qname = msg.question[0].name.to_text(omit_final_dot=True).lower()
         store = self.sim.store
         with store.lock:
@@ -150,12 +209,9 @@ class Transfers:
         reply.flags |= dns.flags.AA
         if not ok:
             reply.set_rcode(dns.rcode.NOTAUTH)
-        try:
-            self.sock.sendto(reply.to_wire(), peer)
-        except OSError:
-            return
         if ok:
             self.request(zone.id)
+        return reply.to_wire()
 
     # --- transfers ------------------------------------------------------------------
     def _work(self):
