@@ -1162,9 +1162,12 @@ static void hold_zsk(planner_t *p, const ms_local_key_t *k)
 	/* A publish time in the future would unpublish the key: at most now. */
 	int64_t when = may_sign_at == INT64_MAX || may_sign_at - lead > p->now
 	               ? p->now : may_sign_at - lead;
-	if (when <= k->publish) {
+	if (when < k->publish) {
 		return;
 	}
+	/* when == publish (the key was published this second) still holds: the
+	 * applier's hold makes the module come back within half the lead, before
+	 * knotd would sign, instead of a check interval later. */
 	ms_action_t *a = add(p, MS_ACT_LOCAL_HOLD_ZSK, "holding ZSK %u: %s; moving its publish "
 	                     "time to %s so that knotd signs with it no earlier than %s",
 	                     ms_dnskey_tag(&k->key),

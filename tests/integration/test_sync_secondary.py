@@ -189,9 +189,10 @@ def test_local_zsk_rollover_reaches_cloudflare_by_transfer_before_it_signs(
     assert new is not None and t_cf is not None and t_sign is not None, pair.describe()
     print(f"new ZSK {new.tag}: listed at Cloudflare {t_cf - t_local:.2f} s after knotd "
           f"published it, signs {t_sign - t_cf:.1f} s after that (TTL_K {pair.ttl_k} s)")
-    assert t_cf - t_local <= TRANSFER_LIMIT + 1.0
+    assert t_cf - t_local <= TRANSFER_LIMIT + 1.0, pair.describe()
     assert t_sign - t_cf >= pair.ttl_k - 1.0, \
-        f"signed {t_sign - t_cf:.1f} s after Cloudflare listed it, before TTL_K"
+        f"signed {t_sign - t_cf:.1f} s after Cloudflare listed it, before TTL_K\n" \
+        f"{pair.describe()}"
     # The old key leaves knotd, then Cloudflare's listing by the next transfer.
     pair.wait(lambda: old not in pair.local_zsks(), bounds["removal"] + pair.ttl_k,
               f"old ZSK {old.tag} leaving knotd")

@@ -708,6 +708,20 @@ static void rule3_holds_zsk_cloudflare_has_not_confirmed(void **state)
 	assert_non_null(strstr(a->reason, "has not confirmed it yet"));
 }
 
+/* A key published this second with a short lead: the publish time cannot
+ * move yet, but the hold is still planned so that the module comes back
+ * before knotd signs (not a check interval later). */
+static void rule3_holds_key_published_this_second(void **state)
+{
+	world_t *w = W;
+	ms_local_key_t *k = prepublish_zsk2(w, 0);
+	w->set.propagation_delay = 1;
+	w->local.dnskey_ttl = 10;
+	const ms_action_t *a = find(plan(w), MS_ACT_LOCAL_HOLD_ZSK, KEY(ZSK2), NULL);
+	assert_non_null(a);
+	assert_int_equal(a->when, k->publish);
+}
+
 static void rule3_no_hold_while_activation_is_far(void **state)
 {
 	world_t *w = W;
@@ -1712,6 +1726,7 @@ int main(void)
 		T(export_only_our_published_zsks),
 		T(export_rollover_adds_new_then_deletes_old),
 		T(rule3_holds_zsk_cloudflare_has_not_confirmed),
+		T(rule3_holds_key_published_this_second),
 		T(rule3_no_hold_while_activation_is_far),
 		T(rule3_releases_once_served_for_ttl_k),
 		T(rule3_gate_leaves_active_imported_and_off),
