@@ -349,6 +349,16 @@ def counters(demo):
             print("  " + line.strip())
 
 
+def status(demo):
+    """What an operator sees in one command: the status of every zone."""
+    cli = os.path.join(ROOT, "tools", "knot-multisigner-status")
+    conf = demo.pair.knot.conf_path
+    print(f"\n$ knot-multisigner-status -c {conf}")
+    r = subprocess.run(["/usr/bin/python3", cli, "-c", conf], capture_output=True, text=True,
+                       timeout=60)
+    print(r.stdout + r.stderr, end="")
+
+
 # ---- set-up and clean-up ---------------------------------------------------------------
 def raise_interrupt(signum, frame):
     raise KeyboardInterrupt
@@ -394,6 +404,7 @@ def run(module_so, clock):
                 last_key_change = cloudflare_rollover(demo)
                 ns_join(demo, last_key_change)
                 counters(demo)
+                status(demo)
             except Exception:
                 try:
                     print("\nstate of both sides when it stopped:\n" + pair.describe(),
