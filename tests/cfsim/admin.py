@@ -52,6 +52,7 @@ class AdminApi:
             ("POST", r"/zones/(?P<zone>[^/]+)/dnssec", self.set_dnssec),
             ("PATCH", r"/zones/(?P<zone>[^/]+)/dns_settings", self.set_dns_settings),
             ("GET", r"/zones/(?P<zone>[^/]+)/keys", self.get_keys),
+            ("POST", r"/zones/(?P<zone>[^/]+)/zsk", self.add_raw_zsk),
             ("POST", r"/zones/(?P<zone>[^/]+)/zsk/rollover", self.zsk_rollover),
             ("POST", r"/zones/(?P<zone>[^/]+)/zsk/(?P<tag>[0-9]+)", self.set_zsk_tag),
             ("GET", r"/zones/(?P<zone>[^/]+)/served", self.served),
@@ -284,6 +285,13 @@ class AdminApi:
         step = self.store.zsk_rollover(z, data.get("step"), key)
         out = self.store.keys_view(z)
         out["step"] = step
+        return out
+
+    def add_raw_zsk(self, data, query, zone):
+        z = self._zone(zone)
+        tag = self.store.add_raw_zsk(z, data)
+        out = self.store.keys_view(z)
+        out["key_tag"] = tag
         return out
 
     def set_zsk_tag(self, data, query, zone, tag):

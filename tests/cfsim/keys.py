@@ -118,3 +118,40 @@ class DnssecKey:
             out["private_key_b64"] = self.private_scalar_b64()
             out["bind_private"] = self.bind_private()
         return out
+
+
+class RawKey:
+    """A DNSKEY value with no private key behind it, exactly as given: for a
+    ZSK list entry that is not what Cloudflare should list (another
+    algorithm, a public key that is not a P-256 point or not even base64).
+    It has the views of DnssecKey that the ZSK list and keys_view use."""
+
+    def __init__(self, flags=FLAGS_ZSK, algorithm=ALGORITHM, public_key="", protocol=PROTOCOL):
+        for name, value, top in (("flags", flags, 0xFFFF), ("algorithm", algorithm, 255),
+                                 ("protocol", protocol, 255)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top:
+                raise ValueError(f"{name} must be an integer from 0 to {top}")
+        if not isinstance(public_key, str):
+            raise ValueError("public_key must be a string")
+        self.flags = flags
+        self.algorithm = algorithm
+        self.protocol = protocol
+        self.public_b64 = public_key
+        try:
+            raw = base64.b64decode(public_key, validate=True)
+        except ValueError:
+            raw = public_key.encode("utf-8", "replace")
+        self.rdata = struct.pack("!HBB", flags, protocol, algorithm) + raw
+        self.key_tag = key_tag(self.rdata)
+
+    @property
+    def rdata_text(self):
+        return f"{self.flags} {self.protocol} {self.algorithm} {self.public_b64}"
+
+    def dnskey_text(self, owner, ttl=3600):
+        return f"{owner.rstrip('.')}. {ttl} IN DNSKEY {self.rdata_text}"
+
+    def describe(self, owner, ttl=3600, with_private=True):
+        return {"key_tag": self.key_tag, "flags": self.flags, "protocol": self.protocol,
+                "algorithm": self.algorithm, "public_key": self.public_b64,
+                "dnskey": self.dnskey_text(owner, ttl), "raw": True}

@@ -14,7 +14,7 @@ import threading
 from . import records as rr
 from .errors import (ApiError, ValidationFailure, bad_body, invalid_setting, record_identical,
                      record_not_found, BATCH_TOO_LARGE, DNSSEC_NOT_DISABLED)
-from .keys import FLAGS_KSK, FLAGS_ZSK, DnssecKey
+from .keys import FLAGS_KSK, FLAGS_ZSK, DnssecKey, RawKey
 
 DEFAULT_OPTIONS = {
     "records_per_page": 100,      # default per_page for dns_records
@@ -186,10 +186,10 @@ class Zone:
                 continue
             k = z.key
             out.append({
-                "DNSKEY": {"Algorithm": 13, "Flags": k.flags,
+                "DNSKEY": {"Algorithm": getattr(k, "algorithm", 13), "Flags": k.flags,
                            "Hdr": {"Class": 1, "Name": self.name + ".", "Rdlength": 0,
                                    "Rrtype": 48, "Ttl": ttl},
-                           "Protocol": 3, "PublicKey": k.public_b64},
+                           "Protocol": getattr(k, "protocol", 3), "PublicKey": k.public_b64},
                 "Location": "database",
                 "Name": "zsk_default",
                 "SigningKey": {"kek": "edge_kek_default", "privkey": z.privkey_blob,
@@ -559,6 +559,20 @@ class Store:
         else:
             raise ValueError("step must be publish, activate, remove or immediate")
         return step
+
+    def add_raw_zsk(self, zone, spec):
+        """List a ZSK entry of exactly these DNSKEY fields (no real key behind
+        it): what a faulty Cloudflare could list. Returns its key tag."""
+        tag = spec.get("tag", "publish")
+        if tag not in ZSK_TAGS:
+            raise ValueError(f"tag must be one of {ZSK_TAGS}")
+        unknown = set(spec) - {"tag", "flags", "algorithm", "protocol", "public_key"}
+        if unknown:
+            raise ValueError(f"unknown fields {sorted(unknown)}")
+        key = RawKey(spec.get("flags", FLAGS_ZSK), spec.get("algorithm", 13),
+                     spec.get("public_key", ""), spec.get("protocol", 3))
+        zone.zsks.append(Zsk(key, tag))
+        return key.key_tag
 
     def set_zsk_tag(self, zone, key_tag, tag):
         if tag not in ZSK_TAGS:

@@ -229,6 +229,12 @@ class CfsimHandle:
             body["private_key_pem"] = private_key_pem
         return self.admin("POST", f"/zones/{zone}/zsk/rollover", body)
 
+    def add_raw_zsk(self, zone, tag="publish", **fields):
+        """List a ZSK entry of exactly these DNSKEY fields (flags, algorithm,
+        protocol, public_key: any string), with no real key behind it, as a
+        faulty Cloudflare might. Returns its key tag (over the given bytes)."""
+        return self.admin("POST", f"/zones/{zone}/zsk", {"tag": tag, **fields})["key_tag"]
+
     def set_zsk_tag(self, zone, key_tag, tag):
         return self.admin("POST", f"/zones/{zone}/zsk/{key_tag}", {"tag": tag})
 

@@ -365,10 +365,11 @@ class Pair:
         while its DNSSEC is off)."""
         if not self.cf_dnssec_on():
             return set()
-        return {Key.from_sim_key(z) for z in self.cf_zsk_entries() if z["tag"] in SERVED_TAGS}
+        return {Key.from_sim_key(z) for z in self.cf_zsk_entries()
+                if z["tag"] in SERVED_TAGS and not z.get("raw")}
 
     def cf_all_zsks(self):
-        return {Key.from_sim_key(z) for z in self.cf_zsk_entries()}
+        return {Key.from_sim_key(z) for z in self.cf_zsk_entries() if not z.get("raw")}
 
     def cf_ns_records(self):
         return [r for r in self.cf_records("NS") if r["name"] == self.zone]
@@ -546,6 +547,31 @@ def configure_module(knot, cf, zone_id=None, nameserver=None, tls=False, **items
     knot.add_module_section("cf", **settings)
 
 
+def make_pair(knot_factory, cf_factory, policy=None, text=None, cf_zone=None, tls=False,
+              by_zone_id=False, nameserver=None, module_items=None, foreign=True, start=True,
+              name="knot"):
+    """A Pair from a SyncKnot factory and a simulator factory (cfsim_factory's
+    make); the arguments are sync_pair_factory's."""
+    cf = cf_factory(tls=tls, options={"dnskey_ttl": CF_DNSKEY_TTL})
+    assert cf.admin("GET", "/health") == {"ok": True}
+    kw = {"name_servers": CF_NAMESERVERS}
+    kw.update(cf_zone or {})
+    zone = cf.create_zone(ZONE, **kw)
+    knot = knot_factory(name)
+    knot.policy = dict(policy or SYNC_POLICY)
+    configure_module(knot, cf, zone_id=zone["id"] if by_zone_id else None,
+                     nameserver=nameserver, tls=tls, **(module_items or {}))
+    knot.add_zone(ZONE, module="cf", text=text, extra_conf=knot.zone_acl_conf())
+    pair = Pair(knot, cf)
+    pair.cf_zone_id = zone["id"]
+    if foreign:
+        pair.plant_foreign()
+    assert pair.cf_log() == [], "the simulator's log must start empty"
+    if start:
+        pair.start()
+    return pair
+
+
 @pytest.fixture
 def sync_pair_factory(sync_knot_factory, cfsim_factory):
     """make(...) -> Pair.
@@ -561,26 +587,8 @@ def sync_pair_factory(sync_knot_factory, cfsim_factory):
     foreign       plant records the module must never touch
     start         start knotd
     """
-    def make(policy=None, text=None, cf_zone=None, tls=False, by_zone_id=False,
-             nameserver=None, module_items=None, foreign=True, start=True, name="knot"):
-        cf = cfsim_factory(tls=tls, options={"dnskey_ttl": CF_DNSKEY_TTL})
-        assert cf.admin("GET", "/health") == {"ok": True}
-        kw = {"name_servers": CF_NAMESERVERS}
-        kw.update(cf_zone or {})
-        zone = cf.create_zone(ZONE, **kw)
-        knot = sync_knot_factory(name)
-        knot.policy = dict(policy or SYNC_POLICY)
-        configure_module(knot, cf, zone_id=zone["id"] if by_zone_id else None,
-                         nameserver=nameserver, tls=tls, **(module_items or {}))
-        knot.add_zone(ZONE, module="cf", text=text, extra_conf=knot.zone_acl_conf())
-        pair = Pair(knot, cf)
-        pair.cf_zone_id = zone["id"]
-        if foreign:
-            pair.plant_foreign()
-        assert pair.cf_log() == [], "the simulator's log must start empty"
-        if start:
-            pair.start()
-        return pair
+    def make(**kw):
+        return make_pair(sync_knot_factory, cfsim_factory, **kw)
 
     return make
 

@@ -435,6 +435,30 @@ def test_zsk_rollover_walk(cfsim, zone):
     assert [t for t, _ in listed()][-1] == "revoked"
 
 
+def test_raw_zsk_entry_is_listed_exactly_as_given(cfsim, zone):
+    """A faulty listing for fault tests: the fields as given, no key behind them."""
+    tag = cfsim.add_raw_zsk(zone, tag="active", algorithm=8, public_key="AwEAAQ==")
+    assert tag == dns.dnssec.key_id(dns.rdata.from_text("IN", "DNSKEY", "256 3 8 AwEAAQ=="))
+    entry = cfsim.get(f"/zones/{zone}/dnssec/zsk").result[-1]
+    assert entry["Tag"] == "active"
+    assert (entry["DNSKEY"]["Algorithm"], entry["DNSKEY"]["Flags"],
+            entry["DNSKEY"]["Protocol"], entry["DNSKEY"]["PublicKey"]) == (8, 256, 3, "AwEAAQ==")
+    assert entry["SigningKey"]["pubkey"] == "256 3 8 AwEAAQ=="
+    assert any(s.endswith("DNSKEY 256 3 8 AwEAAQ==") for s in cfsim.served(zone)["dnskey"])
+    raw = cfsim.keys(zone)["zsks"][-1]
+    assert raw["raw"] is True and "private_key_pem" not in raw
+    bad = cfsim.add_raw_zsk(zone, public_key="not base64!")
+    assert cfsim.get(f"/zones/{zone}/dnssec/zsk").result[-1]["DNSKEY"]["PublicKey"] == \
+        "not base64!"
+    for t in (tag, bad):
+        cfsim.set_zsk_tag(zone, t, "removed")
+    assert len(cfsim.get(f"/zones/{zone}/dnssec/zsk").result) == 1
+    for wrong in ({"algorithm": 256}, {"flags": "256"}, {"public_key": 5}, {"bogus": 1},
+                  {"tag": "maybe"}):
+        with pytest.raises(CfsimAdminError):
+            cfsim.add_raw_zsk(zone, **wrong)
+
+
 # --- DNS settings -------------------------------------------------------------------------
 
 def test_dns_settings(cfsim, zone):
