@@ -134,18 +134,29 @@ static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
 	s->state_loaded = true;
 }
 
-static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
+/* The state directory also holds the key files handed to keymgr, which the
+ * first pass may need before any state was saved. */
+static ms_rc_t ensure_state_dir(const ms_zone_t *zone, ms_err_t *err)
 {
 	if (mkdir(zone->env.state_dir, 0700) != 0 && errno != EEXIST) {
 		return ms_err_set(err, MS_EIO, "cannot create %s: %s", zone->env.state_dir,
 		                  strerror(errno));
+	}
+	return MS_OK;
+}
+
+static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
+{
+	ms_rc_t rc = ensure_state_dir(zone, err);
+	if (rc != MS_OK) {
+		return rc;
 	}
 	char *buf = malloc(MS_STATE_TEXT_MAX);
 	if (buf == NULL) {
 		return ms_err_set(err, MS_ENOMEM, "out of memory");
 	}
 	size_t len = 0;
-	ms_rc_t rc = ms_zone_state_format(&s->state, buf, MS_STATE_TEXT_MAX, &len, err);
+	rc = ms_zone_state_format(&s->state, buf, MS_STATE_TEXT_MAX, &len, err);
 	if (rc == MS_OK) {
 		rc = ms_state_file_write(s->state_path, buf, len, err);
 	}
@@ -472,6 +483,8 @@ double ms_sync_pass(ms_zone_t *zone, double now)
 	struct ms_sync_zone *s = zone->sync;
 	if (!s->state_loaded) {
 		load_state(zone, s);
+		ms_err_t dir_err = { 0 };
+		(void)ensure_state_dir(zone, &dir_err); /* save_state() reports a failure */
 	}
 	pass_data_t *d = calloc(1, sizeof(*d));
 	if (d == NULL) {

@@ -69,6 +69,7 @@ class AdminApi:
             ("DELETE", r"/faults/(?P<fid>[0-9]+)", self.delete_fault),
             ("POST", r"/triggers", self.add_trigger),
             ("GET", r"/log", self.get_log),
+            ("GET", r"/in_flight", self.get_in_flight),
             ("DELETE", r"/log", self.clear_log),
             ("GET", r"/served", self.served_all),
             ("GET", r"/counters", self.get_counters),
@@ -392,6 +393,9 @@ class AdminApi:
     def get_log(self, data, query):
         since = int(query.get("since", 0))
         return {"entries": self.sim.log.entries(since)}
+
+    def get_in_flight(self, data, query):
+        return {"requests": self.sim.requests_in_flight()}
 
     def clear_log(self, data, query):
         self.sim.log.clear()

@@ -202,6 +202,9 @@ class Simulator:
         self.faults = FaultBook()
         self.log = RequestLog()
         self.counters = RequestCounters()
+        # API requests being handled right now (not answered yet): id -> entry.
+        self.in_flight = {}
+        self.in_flight_lock = threading.Lock()
         self.trigger_errors = []
         self.stop_event = threading.Event()
         self.store = None
@@ -336,6 +339,8 @@ class Simulator:
                  "auth": auth.auth_kind(h.headers), "body": _body_for_log(body),
                  "fault": None, "status": None, "error_codes": [], "rate_limited": False}
         h.cfsim_pending = (req, entry)
+        with self.in_flight_lock:
+            self.in_flight[id(h)] = {"time": entry["time"], "method": method, "path": path}
         try:
             self._pipeline(h, req, entry)
         except _Disconnect:
@@ -344,6 +349,14 @@ class Simulator:
             h.close_connection = True
         finally:
             self._commit(h)
+            with self.in_flight_lock:
+                self.in_flight.pop(id(h), None)
+
+    def requests_in_flight(self):
+        """API requests received and not answered yet (a delay fault, a slow
+        handler), oldest first; the log only has them once answered."""
+        with self.in_flight_lock:
+            return sorted((dict(e) for e in self.in_flight.values()), key=lambda e: e["time"])
 
     def _commit(self, h):
         """Log the request and fire its triggers, once, before the first byte of

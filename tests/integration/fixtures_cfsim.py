@@ -311,6 +311,10 @@ class CfsimHandle:
     def log(self, since=0):
         return self.admin("GET", "/log", query={"since": since})["entries"]
 
+    def in_flight(self):
+        """API requests received and not answered yet: [{time, method, path}]."""
+        return self.admin("GET", "/in_flight")["requests"]
+
     def clear_log(self):
         return self.admin("DELETE", "/log")
 

@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
 
 import dns.dnssec
@@ -859,6 +860,22 @@ def test_delay_fault(cfsim, zone):
     with pytest.raises(socket.timeout):
         cfsim.add_fault("delay", delay=2, count=1)
         cfsim.get(f"/zones/{zone}", timeout=0.3)
+
+
+def test_requests_in_flight(cfsim, zone):
+    """A held request is listed until it is answered; the log has it only then."""
+    assert cfsim.in_flight() == []
+    cfsim.add_fault("delay", delay=1.0, count=1)
+    done = []
+    t = threading.Thread(target=lambda: done.append(cfsim.get(f"/zones/{zone}").status))
+    t.start()
+    assert wait_until(lambda: cfsim.in_flight(), 5)
+    held = cfsim.in_flight()
+    assert [(e["method"], e["path"]) for e in held] == [("GET", f"/client/v4/zones/{zone}")]
+    assert RFC3339_RE.match(held[0]["time"])
+    assert cfsim.log() == []
+    t.join(5)
+    assert done == [200] and cfsim.in_flight() == [] and len(cfsim.log()) == 1
 
 
 def test_fault_applied_but_answer_lost(cfsim, zone):
