@@ -259,15 +259,15 @@ def create_cf_zones(cf, names):
     log(f"created {len(names)} zones at the simulator in {time.monotonic() - t0:.1f} s")
 
 
-def configure_module(knot, cf, check_interval, budget=None, budget_item=None):
+def configure_module(knot, cf, check_interval, extra=None):
+    """The module section every zone uses; extra: more items (name: value),
+    such as verify-served off (the simulator's nameserver names are made up:
+    they must not be resolved) when the build knows it."""
     token = knot.write_secret("cf.token", cf.token + "\n")
     items = {"api_url": cf.base_url, "api_token_file": token,
              "check_interval": str(check_interval),
-             "nameserver": list(LOCAL_NAMESERVERS),
-             # The simulator's nameserver names are made up: do not resolve them.
-             "verify_served": "off"}
-    if budget is not None and budget_item:
-        items[budget_item] = budget
+             "nameserver": list(LOCAL_NAMESERVERS)}
+    items.update({k.replace("-", "_"): v for k, v in (extra or {}).items()})
     knot.add_module_section("cf", **items)
 
 

@@ -88,17 +88,20 @@ def budget_value(s):
     return str(max(1, round(s.limit * 300 / s.window)))
 
 
-def probe_budget_item(run, s, cf):
-    """Whether this build has the budget option (BENCH_BUDGET_ITEM, default
-    api-budget), by `knotc conf-check` on a one-zone configuration:
-    (item, value), or (None, None) when it has not."""
-    item = s.budget_item or "api-budget"
+def probe_items(run, s, cf):
+    """The module items of this build the benchmarks set, by `knotc conf-check`
+    on a one-zone configuration: the request budget (BENCH_BUDGET_ITEM,
+    default api-budget, when the build knows it) and verify-served off (the
+    benchmarks stay on loopback: no asking Cloudflare's real nameservers)."""
+    wanted = {s.budget_item or "api-budget": budget_value(s), "verify-served": "off"}
     k = c.BenchKnot(run.workdir, s.module_so, "probe")
     k.add_zones(["probe.bench.test"])
-    c.configure_module(k, cf, s.interval, budget_value(s), item)
-    if k.conf_check().returncode == 0:
-        return item, budget_value(s)
-    return None, None
+    known = {}
+    for item, value in wanted.items():
+        c.configure_module(k, cf, s.interval, {**known, item: value})
+        if k.conf_check().returncode == 0:
+            known[item] = value
+    return known
 
 
 # ---- benchmark 1: N zones in sync ------------------------------------------------------------
@@ -109,9 +112,10 @@ class Setup:
         self.run, self.s = run, s
         self.names = c.zone_names(n)
         self.cf = run.simulator(s.limit, s.window)
-        self.budget_item, self.budget_value = probe_budget_item(run, s, self.cf)
-        c.log(f"module budget option: {self.budget_item or 'none (module default)'}"
-              f"{' = ' + self.budget_value if self.budget_item else ''}")
+        self.items = probe_items(run, s, self.cf)
+        item = s.budget_item or "api-budget"
+        self.budget_item = item if item in self.items else None
+        c.log(f"module items set: {self.items or 'none'}")
         c.create_cf_zones(self.cf, self.names)
         self.knot = None
 
@@ -120,7 +124,7 @@ class Setup:
         k.policy = c.bench_policy(self.s.interval)
         k.with_module = with_module
         k.add_zones(self.names)
-        c.configure_module(k, self.cf, self.s.interval, self.budget_value, self.budget_item)
+        c.configure_module(k, self.cf, self.s.interval, self.items)
         return k
 
     def prepare(self):
