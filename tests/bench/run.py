@@ -2,6 +2,8 @@
 """Benchmarks of issue 6, against the Cloudflare API simulator, on loopback.
 
     /usr/bin/python3 tests/bench/run.py [sync|rollover|qps|all]   (make bench)
+    /usr/bin/python3 tests/bench/run.py prepare       (fill BENCH_CACHE)
+    /usr/bin/python3 tests/bench/run.py doc RESULTS   (sections from a kept results.json)
 
 sync      N zones in one knotd with the module: time until all are in sync at
           the request budget, requests per zone per check interval at steady
@@ -514,12 +516,31 @@ def on_sigterm(signum, frame):
     raise KeyboardInterrupt     # the same clean-up as Ctrl-C
 
 
+def write_doc(s, m, results):
+    """Write these results' sections of the doc (BENCH_DOC) at once, so that a
+    later benchmark that fails or is interrupted loses only its own."""
+    if not s.doc:
+        return
+    m = dict(m, load_after=c.load_average())
+    written = docgen.write(s.doc, m, results)
+    c.log(f"wrote {', '.join(written) or 'no section'} of {s.doc}"
+          + ("" if len(written) == len(results) else
+             f"; it has no section for {len(results) - len(written)} of the results "
+             f"(the figures are printed above)"))
+
+
 def main(argv):
     which = argv[1] if len(argv) > 1 else "all"
-    if which not in ("sync", "rollover", "qps", "all", "prepare"):
+    if which not in ("sync", "rollover", "qps", "all", "prepare", "doc"):
         print(__doc__)
         return 2
     s = Settings()
+    if which == "doc":
+        # run.py doc RESULTS.json: the sections of a saved run (BENCH_KEEP's results.json)
+        with open(argv[2]) as f:
+            saved = json.load(f)
+        write_doc(s, saved["machine"], saved["results"])
+        return 0
     if not os.path.exists(s.module_so):
         print(f"{s.module_so} not found: run make first (or set MS_MODULE_SO)")
         return 2
@@ -537,29 +558,29 @@ def main(argv):
         finally:
             run.close()
         return 0
+
+    def done(name, r):
+        results[name] = r
+        write_doc(s, m, {name: r})
+
     try:
         setup = None
         if which in ("sync", "all"):
-            results["sync"], setup = bench_sync(run, s)
+            r, setup = bench_sync(run, s)
+            done("sync", r)
         if which in ("rollover", "all"):
             if setup is not None and not setup.synced:
                 c.log("no zone in sync: the rollover benchmark is skipped")
             else:
-                results["rollover"] = bench_rollover(run, s, setup)
+                done("rollover", bench_rollover(run, s, setup))
         run.close()
         if which in ("qps", "all"):
-            results["qps"] = bench_qps(run, s)
+            done("qps", bench_qps(run, s))
     finally:
         run.close()
         m["load_after"] = c.load_average()
         with open(os.path.join(s.workdir, "results.json"), "w") as f:
             json.dump({"machine": m, "results": results}, f, indent=1, default=str)
-    if s.doc:
-        written = docgen.write(s.doc, m, results)
-        c.log(f"wrote {', '.join(written) or 'no section'} of {s.doc}"
-              + ("" if len(written) == len(results) else
-                 f"; it has no section for {len(results) - len(written)} of the results "
-                 f"(the figures are printed above)"))
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(s.workdir, ignore_errors=True)
     return 0
