@@ -9,7 +9,8 @@ import stat
 import subprocess
 import time
 
-from sync_helpers import CF_NAMESERVERS, CHECK_INTERVAL, LOCAL_NAMESERVERS, MARGIN, ZONE
+from sync_helpers import (CF_NAMESERVERS, CHECK_INTERVAL, FAST_POLICY, LOCAL_NAMESERVERS,
+                          MARGIN, ZONE, Key, fast_zone_text)
 from sync_helpers import sync_knot_factory, sync_pair, sync_pair_factory  # noqa: F401 (fixtures)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -152,6 +153,47 @@ def test_status_shows_last_error_until_a_pass_succeeds(sync_pair):
     st = pair.wait(lambda: (lambda s: s if s and s["last_error"] is None else None)(
                        status(pair)), 8 * CHECK_INTERVAL + MARGIN, "the error cleared")
     assert epoch(st["last_success"]) >= epoch(st2["last_error"]["time"])
+
+
+def test_status_shows_a_held_zsk_and_until_when(sync_pair_factory):
+    """Rule 3 gate: while the API is down a new ZSK is held with no end known;
+    once Cloudflare has it, until = when it was first confirmed + TTL_K."""
+    pair = sync_pair_factory(policy=FAST_POLICY, text=fast_zone_text())
+    pair.wait(pair.keys_in_step, pair.keys_timeout, "initial key exchange")
+    old_tags = {k["tag"] for k in pair.keymgr_keys()}
+    outage = 30
+    pair.cf.add_fault("status", status=503, code=10000, duration=outage,
+                      message="Service Unavailable")
+    pair.knot.knotc("zone-key-rollover", ZONE, "zsk")
+
+    def new_tag():
+        tags = {k["tag"] for k in pair.keymgr_keys() if k["zsk"] and not k["public-only"]}
+        new = tags - old_tags
+        return new and new.pop()
+    tag = pair.wait(new_tag, 30, "knotd's new ZSK")
+
+    def hold(known_end):
+        st = status(pair)
+        held = [p for p in (st or {}).get("pending", [])
+                if p["kind"] == "hold" and p["tag"] == tag and (p["until"] is not None) ==
+                known_end]
+        return held and (st, held[0])
+    st, held = pair.wait(lambda: hold(False), outage, "the new ZSK held, end unknown")
+    assert st["last_error"] and "503" in st["last_error"]["message"]
+
+    st, held = pair.wait(lambda: hold(True), outage + 2 * CHECK_INTERVAL + MARGIN,
+                         "the new ZSK held until a known time")
+    records = [r for r in pair.cf_our_dnskey_records() if Key.from_cf_record(r).tag == tag]
+    assert len(records) == 1, records
+    created = epoch(records[0]["created_on"].split(".")[0].rstrip("Z") + "Z")
+    until = epoch(held["until"])
+    assert created + pair.ttl_k - 1 <= until <= created + pair.ttl_k + CHECK_INTERVAL + MARGIN, \
+        (records[0]["created_on"], held, pair.ttl_k)
+    # Once that time has passed knotd signs with it and nothing is held.
+    pair.wait(lambda: tag in pair.soa_sig_tags(), until - time.time() + 2 * CHECK_INTERVAL +
+              MARGIN, "knotd signing with the new ZSK")
+    pair.wait(lambda: (lambda s: s and not [p for p in s["pending"] if p["kind"] == "hold"])(
+        status(pair)), 2 * CHECK_INTERVAL + MARGIN, "no hold left in the status")
 
 
 def test_cli_errors_are_clear(tmp_path):
