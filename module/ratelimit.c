@@ -81,6 +81,19 @@ uint64_t ms_bucket_take(ms_bucket_t *b, uint64_t now_ms)
 	return wait ? wait : 1;
 }
 
+uint64_t ms_bucket_wait_for(ms_bucket_t *b, uint64_t now_ms, uint64_t n)
+{
+	refill(b, now_ms);
+	uint64_t want = n * 1000 < b->capacity_milli ? n * 1000 : b->capacity_milli;
+	uint64_t paused = now_ms < b->paused_until_ms ? b->paused_until_ms - now_ms : 0;
+	if (b->tokens_milli >= want) {
+		return paused;
+	}
+	uint64_t need = (want - b->tokens_milli) * b->refill_per_ms - b->carry;
+	uint64_t wait = (need + b->refill_milli - 1) / b->refill_milli;
+	return wait > paused ? wait : paused;
+}
+
 void ms_bucket_pause(ms_bucket_t *b, uint64_t now_ms, uint64_t pause_ms)
 {
 	refill(b, now_ms);
@@ -164,6 +177,14 @@ uint64_t ms_ratelimit_usable(ms_ratelimit_t *rl)
 	uint64_t usable = rl->bucket.usable;
 	pthread_mutex_unlock(&rl->lock);
 	return usable;
+}
+
+uint64_t ms_ratelimit_wait_for(ms_ratelimit_t *rl, uint64_t now_ms, uint64_t n)
+{
+	pthread_mutex_lock(&rl->lock);
+	uint64_t wait = ms_bucket_wait_for(&rl->bucket, now_ms, n);
+	pthread_mutex_unlock(&rl->lock);
+	return wait;
 }
 
 void ms_ratelimit_free(ms_ratelimit_t *rl)

@@ -54,6 +54,11 @@ ms_rc_t ms_bucket_init(ms_bucket_t *b, const ms_ratelimit_config_t *cfg, ms_err_
  * milliseconds to wait before one is there (nothing is taken). */
 uint64_t ms_bucket_take(ms_bucket_t *b, uint64_t now_ms);
 
+/* Milliseconds until n tokens (at most a full bucket) are there, taking
+ * nothing: 0 when they are there now. For the scheduler, which starts a
+ * routine check only when the check can run without waiting. */
+uint64_t ms_bucket_wait_for(ms_bucket_t *b, uint64_t now_ms, uint64_t n);
+
 /* The API told us to wait (429 + retry-after): no request before now + pause. */
 void ms_bucket_pause(ms_bucket_t *b, uint64_t now_ms, uint64_t pause_ms);
 
@@ -96,6 +101,9 @@ ms_rc_t ms_ratelimit_acquire(ms_ratelimit_t *rl, const atomic_bool *abort_flag,
 /* ms_bucket_reconfigure() under the limiter's lock. */
 ms_rc_t ms_ratelimit_reconfigure(ms_ratelimit_t *rl, const ms_ratelimit_config_t *cfg,
                                  uint64_t now_ms, ms_err_t *err);
+
+/* ms_bucket_wait_for() under the limiter's lock. */
+uint64_t ms_ratelimit_wait_for(ms_ratelimit_t *rl, uint64_t now_ms, uint64_t n);
 
 /* Requests per window the limiter allows itself now (after headroom). */
 uint64_t ms_ratelimit_usable(ms_ratelimit_t *rl);

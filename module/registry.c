@@ -9,21 +9,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <urcu/urcu-mb.h>
+#include <urcu/pointer.h>
+
 #include "ratelimit.h"
 #include "registry.h"
+#include "schedule.h"
 #include "watch.h"
 
 #define MAX_SLEEP_MS 60000
 
-/* The module's only global mutable state (see registry.h). `lifecycle`
- * serialises add/remove, including starting and joining the worker; `lock`
- * guards the zone list and is never held across a pass or a wait. */
+/* The module's only global mutable state (see registry.h).
+ *
+ * The zone list is RCU-protected (liburcu's mb flavour, apart from knotd's
+ * own): the worker walks it in short read-side sections and never takes a
+ * lock that load or unload holds for long. `lifecycle` serialises writers
+ * (add, remove, starting and joining the worker), which knotd calls from
+ * one thread anyway; `watch_lock` guards the inotify watch for a moment;
+ * `done_lock` only lets remove() wait for the end of its zone's pass. */
 static struct {
 	pthread_mutex_t lifecycle;
-	pthread_mutex_t lock;
+	pthread_mutex_t watch_lock;
+	pthread_mutex_t done_lock;
 	pthread_cond_t pass_done;
-	ms_zone_t *zones;
-	size_t count;
+	ms_zone_t *zones;          /* RCU list: rcu_dereference / rcu_assign_pointer */
+	atomic_size_t count;
 	uint64_t generation;
 	ms_pass_fn pass;
 	ms_ratelimit_t *ratelimit; /* the API request budget all zones share */
@@ -31,11 +41,13 @@ static struct {
 	ms_watch_t *watch;
 	int wake_fd;
 	bool running;
-	bool stop;
+	atomic_bool stop;
+	bool stretched;            /* worker only: routine checks are stretched */
 	pthread_t thread;
 } reg = {
 	.lifecycle = PTHREAD_MUTEX_INITIALIZER,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.watch_lock = PTHREAD_MUTEX_INITIALIZER,
+	.done_lock = PTHREAD_MUTEX_INITIALIZER,
 	.pass_done = PTHREAD_COND_INITIALIZER,
 	.wake_fd = -1,
 };
@@ -86,6 +98,7 @@ static void watch_zone(ms_zone_t *z, bool add)
 	if (reg.watch == NULL) {
 		return;
 	}
+	pthread_mutex_lock(&reg.watch_lock);
 	char dir[MS_PATH_MAX];
 	zone_file_dir(z, dir);
 	const char *dirs[2] = { dir[0] ? dir : NULL, watches_kasp(z) ? z->env.kasp_db : NULL };
@@ -97,22 +110,24 @@ static void watch_zone(ms_zone_t *z, bool add)
 		if (!add) {
 			ms_watch_remove_dir(reg.watch, dirs[i]);
 		} else if (ms_watch_add_dir(reg.watch, dirs[i], &err) != MS_OK) {
-			ms_zone_log(z, 4 /* LOG_WARNING */, "%s; local changes are noticed by "
+			ms_zone_log(z, LOG_WARNING, "%s; local changes are noticed by "
 			            "the periodic check only", err.msg);
 		}
 	}
+	pthread_mutex_unlock(&reg.watch_lock);
 }
 
+/* Called by the worker inside a read-side section. */
 static void on_file_event(void *opaque, const char *dir, const char *name)
 {
 	(void)opaque;
-	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
+	for (ms_zone_t *z = rcu_dereference(reg.zones); z != NULL; z = rcu_dereference(z->next)) {
 		char zdir[MS_PATH_MAX];
 		zone_file_dir(z, zdir);
 		bool zone_file = strcmp(zdir, dir) == 0 && strcmp(zone_file_base(z), name) == 0;
 		bool kasp = watches_kasp(z) && strcmp(z->env.kasp_db, dir) == 0;
 		if (zone_file || kasp) {
-			z->dirty = true;
+			atomic_store(&z->dirty, true);
 		}
 	}
 }
@@ -121,54 +136,117 @@ static void on_file_event(void *opaque, const char *dir, const char *name)
 
 static bool runnable(const ms_zone_t *z)
 {
-	return !z->busy && !z->superseded && !z->removed;
+	return !atomic_load(&z->superseded) && !atomic_load(&z->removed);
 }
 
-/* Changes first, then the zone whose routine check is most overdue. */
-static ms_zone_t *pick(double now, double *next_due)
+static ms_sched_zone_t sched_view(const ms_zone_t *z)
 {
-	ms_zone_t *best = NULL;
-	*next_due = now + MAX_SLEEP_MS / 1000.0;
-	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
+	return (ms_sched_zone_t){ .due_routine = z->due, .due_followup = z->followup,
+	                          .dirty = atomic_load(&z->dirty) };
+}
+
+static double interval_of(const ms_zone_t *z)
+{
+	return z->settings.check_interval != 0 ? z->settings.check_interval
+	                                       : MS_DEFAULT_CHECK_INTERVAL;
+}
+
+typedef struct {
+	ms_zone_t *zone;           /* what to run now, or NULL */
+	ms_sched_class_t cls;
+	double wake;               /* when something is next due */
+	double change_at;          /* when a change is next due */
+	size_t zones;              /* runnable zones */
+	double demand;             /* their routine requests per second */
+	ms_zone_t *any;            /* one of them, to log through */
+} pick_t;
+
+/* One walk over the zones, in a read-side section. The picked zone is
+ * marked busy before the section ends, so remove() waits for its pass. */
+static void pick(double now, pick_t *p)
+{
+	*p = (pick_t){ .wake = now + MAX_SLEEP_MS / 1000.0, .change_at = now + MAX_SLEEP_MS / 1000.0 };
+	ms_sched_zone_t best = { 0 };
+	urcu_mb_read_lock();
+	for (ms_zone_t *z = rcu_dereference(reg.zones); z != NULL; z = rcu_dereference(z->next)) {
 		if (!runnable(z)) {
 			continue;
 		}
-		if (z->dirty) {
-			return z;
+		p->zones++;
+		p->demand += MS_SCHED_CHECK_COST / interval_of(z);
+		p->any = p->any ? p->any : z;
+		ms_sched_zone_t v = sched_view(z);
+		ms_sched_class_t c = ms_sched_class(&v, now);
+		if (c != MS_SCHED_IDLE && (p->zone == NULL || ms_sched_before(&v, c, &best, p->cls))) {
+			p->zone = z;
+			p->cls = c;
+			best = v;
 		}
-		if (z->due <= now && (best == NULL || z->due < best->due)) {
-			best = z;
-		}
-		if (z->due < *next_due) {
-			*next_due = z->due;
+		double at = ms_sched_wake_at(&v);
+		p->wake = at < p->wake ? at : p->wake;
+		double change = v.dirty ? now : v.due_followup;
+		if (change > 0 && change < p->change_at) {
+			p->change_at = change;
 		}
 	}
-	return best;
+	if (p->zone != NULL) {
+		atomic_store(&p->zone->busy, true);
+	}
+	urcu_mb_read_unlock();
 }
 
-static void run_pass(ms_zone_t *z)
+/* Log once when routine checks start or stop being stretched. */
+static void note_stretch(const pick_t *p, double factor)
 {
-	z->busy = true;
-	z->dirty = false;
-	pthread_mutex_unlock(&reg.lock);
-	double due = reg.pass(z, ms_now());
-	pthread_mutex_lock(&reg.lock);
-	z->busy = false;
-	z->due = due;
+	bool stretched = factor > 1.0;
+	if (stretched == reg.stretched || p->any == NULL) {
+		return;
+	}
+	reg.stretched = stretched;
+	if (stretched) {
+		ms_zone_log(p->any, LOG_INFO, "%zu zones at %d requests per routine check need more "
+		            "than the API budget of %u requests per 5 minutes allows for routine "
+		            "checks: they run every %.0f s instead of every %.0f s (changes still "
+		            "go first); raise api-budget or check-interval to change this",
+		            p->zones, MS_SCHED_CHECK_COST, reg.budget,
+		            interval_of(p->any) * factor, interval_of(p->any));
+	} else {
+		ms_zone_log(p->any, LOG_INFO, "routine checks of all %zu zones fit the API budget "
+		            "of %u requests per 5 minutes again: every zone is checked at its "
+		            "check-interval", p->zones, reg.budget);
+	}
+}
+
+static void run_pass(ms_zone_t *z, ms_sched_class_t cls, double factor)
+{
+	atomic_store(&z->dirty, false);
+	double now = ms_now();
+	bool routine = cls == MS_SCHED_ROUTINE || z->due <= now;
+	double followup = reg.pass(z, now, routine);
+	double done = ms_now();
+	z->followup = followup;
+	if (routine) {
+		/* The first check ran at load: the next on the zone's slot, but not
+		 * right away; after that, on its slot at most one interval apart. */
+		double iv = interval_of(z) * factor;
+		z->due = ms_sched_next_routine(done, iv, z->phase, z->checked ? 0 : iv / 2);
+		z->checked = true;
+	}
+	pthread_mutex_lock(&reg.done_lock);
+	atomic_store(&z->busy, false);
 	pthread_cond_broadcast(&reg.pass_done);
+	pthread_mutex_unlock(&reg.done_lock);
 }
 
-static void sleep_until(double next_due)
+static void sleep_until(double wake)
 {
-	double wait = (next_due - ms_now()) * 1000.0;
+	double wait = (wake - ms_now()) * 1000.0;
 	int timeout = wait <= 0 ? 0 : (wait > MAX_SLEEP_MS ? MAX_SLEEP_MS : (int)wait + 1);
 	struct pollfd fds[2] = {
 		{ .fd = reg.wake_fd, .events = POLLIN },
 		{ .fd = reg.watch ? ms_watch_fd(reg.watch) : -1, .events = POLLIN },
 	};
-	pthread_mutex_unlock(&reg.lock);
 	int n = poll(fds, 2, timeout);
-	pthread_mutex_lock(&reg.lock);
 	if (n > 0 && (fds[0].revents & POLLIN)) {
 		uint64_t v;
 		if (read(reg.wake_fd, &v, sizeof(v)) < 0) {
@@ -176,24 +254,52 @@ static void sleep_until(double next_due)
 		}
 	}
 	if (n > 0 && (fds[1].revents & POLLIN)) {
+		pthread_mutex_lock(&reg.watch_lock);
+		urcu_mb_read_lock();
 		ms_watch_drain(reg.watch, on_file_event, NULL);
+		urcu_mb_read_unlock();
+		pthread_mutex_unlock(&reg.watch_lock);
 	}
+}
+
+/* A routine check starts only when it can run without waiting for the
+ * budget, leaving tokens for a change; until then the worker sleeps (and a
+ * change that comes up meanwhile wakes it and goes first). */
+static double budget_wait(void)
+{
+	uint64_t now_ms = (uint64_t)(ms_now() * 1000);
+	uint64_t wait_ms = ms_ratelimit_wait_for(reg.ratelimit, now_ms, MS_SCHED_ROUTINE_TOKENS);
+	return (double)wait_ms / 1000.0;
 }
 
 static void *worker_main(void *arg)
 {
 	(void)arg;
-	pthread_mutex_lock(&reg.lock);
-	while (!reg.stop) {
-		double next_due;
-		ms_zone_t *z = pick(ms_now(), &next_due);
-		if (z != NULL) {
-			run_pass(z);
-		} else {
-			sleep_until(next_due);
+	urcu_mb_register_thread();
+	while (!atomic_load(&reg.stop)) {
+		pick_t p;
+		pick(ms_now(), &p);
+		double factor = ms_sched_stretch(p.demand, ms_ratelimit_usable(reg.ratelimit),
+		                                 MS_RATELIMIT_DEFAULT_WINDOW);
+		note_stretch(&p, factor);
+		double wait = (p.zone != NULL && p.cls == MS_SCHED_ROUTINE) ? budget_wait() : 0;
+		if (p.zone != NULL && wait <= 0) {
+			run_pass(p.zone, p.cls, factor);
+			continue;
 		}
+		if (p.zone != NULL) {
+			/* Not now after all: let remove() have it meanwhile. */
+			pthread_mutex_lock(&reg.done_lock);
+			atomic_store(&p.zone->busy, false);
+			pthread_cond_broadcast(&reg.pass_done);
+			pthread_mutex_unlock(&reg.done_lock);
+			/* Until the budget has refilled, or a change is due. */
+			double refilled = ms_now() + wait;
+			p.wake = refilled < p.change_at ? refilled : p.change_at;
+		}
+		sleep_until(p.wake);
 	}
-	pthread_mutex_unlock(&reg.lock);
+	urcu_mb_unregister_thread();
 	return NULL;
 }
 
@@ -260,7 +366,8 @@ static ms_rc_t start_worker(ms_pass_fn pass, const ms_zone_t *first, ms_err_t *e
 		return rc;
 	}
 	reg.pass = pass;
-	reg.stop = false;
+	atomic_store(&reg.stop, false);
+	reg.stretched = false;
 	int ret = pthread_create(&reg.thread, NULL, worker_main, NULL);
 	if (ret != 0) {
 		release_worker_resources();
@@ -272,25 +379,20 @@ static ms_rc_t start_worker(ms_pass_fn pass, const ms_zone_t *first, ms_err_t *e
 
 static void stop_worker(void)
 {
-	pthread_mutex_lock(&reg.lock);
-	reg.stop = true;
-	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
-		atomic_store(&z->abort, true);
-	}
-	pthread_mutex_unlock(&reg.lock);
+	atomic_store(&reg.stop, true);
 	wake_worker();
 	pthread_join(reg.thread, NULL);
 	release_worker_resources();
 	reg.running = false;
 }
 
-/* ---- registration ---------------------------------------------------------- */
+/* ---- registration (writers hold `lifecycle`) ------------------------------- */
 
 static void supersede_older(ms_zone_t *newer)
 {
 	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
-		if (z != newer && strcmp(z->name, newer->name) == 0 && !z->superseded) {
-			z->superseded = true;
+		if (z != newer && strcmp(z->name, newer->name) == 0 && !atomic_load(&z->superseded)) {
+			atomic_store(&z->superseded, true);
 			atomic_store(&z->abort, true);
 		}
 	}
@@ -301,15 +403,15 @@ static void revive_previous(const ms_zone_t *gone)
 {
 	ms_zone_t *best = NULL;
 	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
-		if (z != gone && !z->removed && strcmp(z->name, gone->name) == 0 &&
+		if (z != gone && !atomic_load(&z->removed) && strcmp(z->name, gone->name) == 0 &&
 		    (best == NULL || z->generation > best->generation)) {
 			best = z;
 		}
 	}
 	if (best != NULL) {
-		best->superseded = false;
 		atomic_store(&best->abort, false);
-		best->dirty = true;
+		atomic_store(&best->dirty, true);
+		atomic_store(&best->superseded, false);
 	}
 }
 
@@ -317,8 +419,8 @@ static void unlink_zone(ms_zone_t *zone)
 {
 	for (ms_zone_t **pp = &reg.zones; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == zone) {
-			*pp = zone->next;
-			reg.count--;
+			rcu_assign_pointer(*pp, zone->next);
+			atomic_fetch_sub(&reg.count, 1);
 			return;
 		}
 	}
@@ -330,18 +432,25 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 	ms_rc_t rc = reg.running ? MS_OK : start_worker(pass, zone, err);
 	if (rc == MS_OK) {
 		apply_budget(zone);
-		pthread_mutex_lock(&reg.lock);
 		zone->registered = true;
 		zone->generation = ++reg.generation;
 		zone->ratelimit = reg.ratelimit;
-		zone->dirty = true;
+		zone->phase = ms_sched_phase(zone->name);
+		/* The first check is a routine one, due at once: it goes before
+		 * later routine checks but after changes of zones already running
+		 * (10,000 zones loading must not hold up a rollover step). */
 		zone->due = ms_now();
-		zone->next = reg.zones;
-		reg.zones = zone;
-		reg.count++;
+		zone->checked = false;
+		zone->followup = 0;
+		atomic_store(&zone->dirty, false);
+		atomic_store(&zone->busy, false);
+		atomic_store(&zone->removed, false);
+		atomic_store(&zone->superseded, false);
 		supersede_older(zone);
 		watch_zone(zone, true);
-		pthread_mutex_unlock(&reg.lock);
+		zone->next = reg.zones;
+		rcu_assign_pointer(reg.zones, zone); /* published complete */
+		atomic_fetch_add(&reg.count, 1);
 		wake_worker();
 	}
 	pthread_mutex_unlock(&reg.lifecycle);
@@ -354,21 +463,24 @@ void ms_registry_remove(ms_zone_t *zone)
 		return; /* never added (refused at load): nothing to undo */
 	}
 	pthread_mutex_lock(&reg.lifecycle);
-	pthread_mutex_lock(&reg.lock);
-	zone->removed = true;
+	atomic_store(&zone->removed, true);
 	atomic_store(&zone->abort, true);
-	while (zone->busy) {
-		pthread_cond_wait(&reg.pass_done, &reg.lock);
-	}
-	watch_zone(zone, false);
 	unlink_zone(zone);
-	if (!zone->superseded) {
+	/* After a grace period no walk of the worker still sees the zone, so
+	 * busy can only go from true to false: wait for that (≤ ~100 ms, the
+	 * pass checks the abort flag). */
+	urcu_mb_synchronize_rcu();
+	pthread_mutex_lock(&reg.done_lock);
+	while (atomic_load(&zone->busy)) {
+		pthread_cond_wait(&reg.pass_done, &reg.done_lock);
+	}
+	pthread_mutex_unlock(&reg.done_lock);
+	watch_zone(zone, false);
+	if (!atomic_load(&zone->superseded)) {
 		revive_previous(zone);
 	}
-	bool last = (reg.count == 0);
 	zone->registered = false;
-	pthread_mutex_unlock(&reg.lock);
-	if (last && reg.running) {
+	if (atomic_load(&reg.count) == 0 && reg.running) {
 		stop_worker();
 	} else {
 		wake_worker();
@@ -378,8 +490,5 @@ void ms_registry_remove(ms_zone_t *zone)
 
 size_t ms_registry_count(void)
 {
-	pthread_mutex_lock(&reg.lock);
-	size_t n = reg.count;
-	pthread_mutex_unlock(&reg.lock);
-	return n;
+	return atomic_load(&reg.count);
 }

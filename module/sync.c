@@ -32,7 +32,6 @@ struct ms_sync_zone {
 	bool state_loaded;
 	char state_path[MS_PATH_MAX + 64];
 	char marker[MS_CF_COMMENT_MAX + 1];
-	double next_routine;        /* monotonic: next full pass even without events */
 	uint64_t last_fingerprint;
 	unsigned failures;          /* consecutive failed passes */
 	bool recheck;               /* changes were made: the next pass is a full one */
@@ -420,15 +419,23 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	return MS_OK;
 }
 
-static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, double now)
+/* The earlier of two follow-up times, 0 meaning none. */
+static double sooner(double a, double b)
+{
+	return a == 0 ? b : (b == 0 || a < b ? a : b);
+}
+
+/* Returns the follow-up time (0: the next routine check will do). */
+static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, double now,
+                  bool routine_due)
 {
 	uint32_t interval = zone->settings.check_interval;
 	ms_err_t err = { 0 };
 	ms_rc_t rc = ms_observe_local(zone, &d->local, &err);
-	bool routine = now >= s->next_routine || s->recheck || s->holding;
+	bool routine = routine_due || s->recheck || s->holding;
 	uint64_t fp = ms_local_view_fingerprint(&d->local);
 	if (rc == MS_OK && !routine && fp == s->last_fingerprint && s->failures == 0) {
-		return s->next_routine; /* an event, but nothing we sync changed */
+		return 0; /* an event, but nothing we sync changed */
 	}
 	if (rc == MS_OK) {
 		ms_cf_cache_expire(&s->cf_cache, now);
@@ -448,10 +455,10 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	}
 	/* A held key is only held until publish + propagation-delay + DNSKEY TTL:
 	 * come back well before that runs out, whatever else happens. */
-	double hold_by = holds > 0 ? now + hold_recheck(zone, &d->local) : now + interval;
+	double hold_by = holds > 0 ? now + hold_recheck(zone, &d->local) : 0;
 	s->holding = holds > 0;
 	if (atomic_load(&zone->abort)) {
-		return now; /* unloading: nothing more to say */
+		return 0; /* unloading: nothing more to say */
 	}
 	ms_zone_count(zone, MS_CTR_SYNC_PASSES, 1);
 	bool planned = d->new_state.zone[0] != '\0';
@@ -461,24 +468,21 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	if (rc != MS_OK) {
 		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
 		            "sync pass incomplete: %s", err.msg);
-		double retry = retry_later(s, now, interval);
-		return retry < hold_by ? retry : hold_by;
+		return sooner(retry_later(s, now, interval), hold_by);
 	}
 	report_ds(zone, s, &d->local, &d->cf);
 	s->failures = 0;
 	s->last_fingerprint = fp;
-	s->next_routine = now + interval;
 	s->recheck = (changes > 0 && !zone->settings.dry_run);
-	double next = s->recheck ? now + RECHECK_AFTER_CHANGE : s->next_routine;
-	return next < hold_by ? next : hold_by;
+	return sooner(s->recheck ? now + RECHECK_AFTER_CHANGE : 0, hold_by);
 }
 
-double ms_sync_pass(ms_zone_t *zone, double now)
+double ms_sync_pass(ms_zone_t *zone, double now, bool routine)
 {
 	ms_err_t err = { 0 };
 	if (zone->sync == NULL && sync_zone_init(zone, &err) != MS_OK) {
 		ms_zone_log(zone, LOG_ERR, "cannot start syncing: %s", err.msg);
-		return now + zone->settings.check_interval;
+		return 0; /* the next routine check tries again */
 	}
 	struct ms_sync_zone *s = zone->sync;
 	if (!s->state_loaded) {
@@ -492,9 +496,13 @@ double ms_sync_pass(ms_zone_t *zone, double now)
 	}
 	s->pass_requests = 0;
 	s->pass_writes = 0;
-	double next = run(zone, s, d, now);
+	double next = run(zone, s, d, now, routine);
 	free(d);
-	ms_zone_log(zone, LOG_DEBUG, "pass done: %u API requests, %u of them writes; next in "
-	            "%.0f s", s->pass_requests, s->pass_writes, next > now ? next - now : 0.0);
+	char then[48] = "next at the routine check";
+	if (next > 0) {
+		snprintf(then, sizeof(then), "follow-up in %.0f s", next > now ? next - now : 0.0);
+	}
+	ms_zone_log(zone, LOG_DEBUG, "pass done: %u API requests, %u of them writes; %s",
+	            s->pass_requests, s->pass_writes, then);
 	return next;
 }

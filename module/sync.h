@@ -8,7 +8,7 @@
 #include "zone.h"
 
 /* The registry's pass function (see registry.h). */
-double ms_sync_pass(ms_zone_t *zone, double now);
+double ms_sync_pass(ms_zone_t *zone, double now, bool routine);
 
 /* Release zone->sync; call only when no pass runs (after ms_registry_remove). */
 void ms_sync_zone_free(ms_zone_t *zone);

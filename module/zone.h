@@ -37,14 +37,19 @@ typedef struct ms_zone {
 	 * every wait in a pass checks it at least every 100 ms. */
 	atomic_bool abort;
 
-	/* Worker bookkeeping, under the registry lock. */
+	/* Registry bookkeeping. `next` is the RCU list link (writers under the
+	 * registry's lifecycle lock); the flags are set from either side; the
+	 * times are the worker's alone once the zone is published. */
 	struct ms_zone *next;
 	uint64_t generation;    /* order of registration */
-	double due;             /* monotonic seconds of the next routine pass */
-	bool dirty;             /* something changed: run soon */
-	bool busy;              /* a pass is running */
-	bool superseded;        /* a newer instance for the same zone exists */
-	bool removed;
+	double phase;           /* [0, 1): its routine slot within the interval */
+	double due;             /* monotonic seconds of the next routine check */
+	double followup;        /* a change-driven pass the last pass asked for; 0: none */
+	bool checked;           /* its first routine check ran */
+	atomic_bool dirty;      /* something changed: run soon */
+	atomic_bool busy;       /* the worker picked it: a pass is (about to be) running */
+	atomic_bool superseded; /* a newer instance for the same zone exists */
+	atomic_bool removed;
 	bool registered;        /* ms_registry_add() succeeded */
 } ms_zone_t;
 

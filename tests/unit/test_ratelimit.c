@@ -85,6 +85,28 @@ static void reconfigure_keeps_what_was_spent(void **state)
 	ms_ratelimit_free(rl);
 }
 
+/* Looking takes nothing; asking for more than the bucket holds asks for a
+ * full bucket; a pause counts. */
+static void wait_for_peeks(void **state)
+{
+	(void)state;
+	ms_bucket_t b;
+	ms_ratelimit_config_t c = { .budget = 100, .window_s = 100, .use_pct = 100 };
+	assert_int_equal(ms_bucket_init(&b, &c, NULL), MS_OK); /* burst 10, 0.09/s refill */
+	assert_int_equal(ms_bucket_wait_for(&b, 0, 10), 0);
+	assert_int_equal(ms_bucket_wait_for(&b, 0, 10), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(ms_bucket_take(&b, 0), 0);
+	}
+	assert_int_equal(ms_bucket_wait_for(&b, 0, 2), 0);
+	uint64_t w = ms_bucket_wait_for(&b, 0, 4);  /* two more at 90 per 100 s */
+	assert_in_range(w, 2222, 2223);
+	assert_int_equal(ms_bucket_wait_for(&b, 0, 1000), ms_bucket_wait_for(&b, 0, 10));
+	assert_int_equal(ms_bucket_wait_for(&b, w, 4), 0);
+	ms_bucket_pause(&b, w, 5000);
+	assert_int_equal(ms_bucket_wait_for(&b, w, 1), 5000);
+}
+
 /* A greedy client takes a token whenever one is there (1 ms resolution); no
  * sliding window of the server's length may ever see more than `usable`. */
 static void check_window_bound(uint32_t budget, uint32_t window_s, uint32_t pct)
@@ -270,6 +292,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(config_checks),
+		cmocka_unit_test(wait_for_peeks),
 		cmocka_unit_test(reconfigure_keeps_what_was_spent),
 		cmocka_unit_test(no_window_exceeds_the_share),
 		cmocka_unit_test(server_feedback),

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,16 +26,21 @@ static int zone_index(const ms_zone_t *z)
 	return (int)(intptr_t)z->hooks.opaque;
 }
 
-/* Routine checks far in the future: only registration and events run passes. */
-static double record_pass(ms_zone_t *z, double now)
+/* No follow-up; the routine check is a minute away (the default interval):
+ * only registration and events run passes within a test. */
+static double record_pass(ms_zone_t *z, double now, bool routine)
 {
+	(void)now;
+	(void)routine;
 	atomic_fetch_add(&passes[zone_index(z)], 1);
-	return now + 3600;
+	return 0;
 }
 
 /* A pass that waits (abortably) like a hung HTTP request. */
-static double slow_pass(ms_zone_t *z, double now)
+static double slow_pass(ms_zone_t *z, double now, bool routine)
 {
+	(void)now;
+	(void)routine;
 	atomic_store(&in_slow_pass, true);
 	for (int i = 0; i < 1000 && !atomic_load(&z->abort); i++) {
 		usleep(10000);
@@ -43,7 +49,7 @@ static double slow_pass(ms_zone_t *z, double now)
 		atomic_fetch_add(&slow_pass_aborted, 1);
 	}
 	atomic_store(&in_slow_pass, false);
-	return now + 3600;
+	return 0;
 }
 
 static bool wait_for(atomic_int *counter, int value)
@@ -128,16 +134,23 @@ static void zone_file_rewrite_triggers_pass(void **state)
 	rmdir(dir);
 }
 
-static void remove_aborts_running_pass(void **state)
+/* A zone whose pass hangs, once that pass runs. */
+static ms_zone_t *add_slow_zone(const char *name)
 {
-	(void)state;
-	reset();
-	ms_zone_t *a = make_zone("a.example", 0, "");
-	assert_int_equal(ms_registry_add(a, slow_pass, NULL), MS_OK);
+	ms_zone_t *z = make_zone(name, 0, "");
+	assert_int_equal(ms_registry_add(z, slow_pass, NULL), MS_OK);
 	for (int i = 0; i < 500 && !atomic_load(&in_slow_pass); i++) {
 		usleep(10000);
 	}
 	assert_true(atomic_load(&in_slow_pass));
+	return z;
+}
+
+static void remove_aborts_running_pass(void **state)
+{
+	(void)state;
+	reset();
+	ms_zone_t *a = add_slow_zone("a.example");
 	double start = ms_now();
 	ms_registry_remove(a);
 	double took = ms_now() - start;
@@ -186,6 +199,169 @@ static void removing_newest_revives_previous(void **state)
 	free_zone(new);
 }
 
+/* While one zone's pass hangs (a slow API), other zones load and unload at
+ * once: nothing they do waits for the worker. */
+static void load_and_unload_never_wait_for_another_pass(void **state)
+{
+	(void)state;
+	reset();
+	ms_zone_t *slow = add_slow_zone("slow.example");
+	double start = ms_now();
+	for (int i = 0; i < 20; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "z%d.example", i);
+		ms_zone_t *z = make_zone(name, 1, "");
+		assert_int_equal(ms_registry_add(z, slow_pass, NULL), MS_OK);
+		ms_registry_remove(z);
+		free_zone(z);
+	}
+	double took = ms_now() - start;
+	assert_true(atomic_load(&in_slow_pass)); /* still in the slow zone's pass */
+	assert_true(took < 0.5);
+	ms_registry_remove(slow);
+	free_zone(slow);
+}
+
+/* Writers on many threads (knotd calls from one, but nothing may break if
+ * it did not), zones of shared names (reloads) among them, while the worker
+ * walks the list and runs passes. Run under valgrind and ASan too. */
+#define CHURN_THREADS 6
+#define CHURN_ROUNDS  40
+
+static void *churn(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	for (int r = 0; r < CHURN_ROUNDS; r++) {
+		char name[48];
+		/* Every third zone shares its name with another thread's. */
+		snprintf(name, sizeof(name), "%s%d.example", r % 3 == 0 ? "shared" : "own",
+		         r % 3 == 0 ? r : t * 1000 + r);
+		ms_zone_t *z = make_zone(name, t % 4, "");
+		if (ms_registry_add(z, record_pass, NULL) != MS_OK) {
+			free_zone(z);
+			return (void *)1;
+		}
+		if (r % 2 == 0) {
+			sched_yield(); /* leave the worker a chance to pick it */
+		}
+		ms_registry_remove(z);
+		free_zone(z);
+	}
+	return NULL;
+}
+
+static void run_churn(void)
+{
+	pthread_t th[CHURN_THREADS];
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		assert_int_equal(pthread_create(&th[i], NULL, churn, (void *)(intptr_t)i), 0);
+	}
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		void *ret = NULL;
+		pthread_join(th[i], &ret);
+		assert_null(ret);
+	}
+}
+
+static void concurrent_add_remove_while_worker_runs(void **state)
+{
+	(void)state;
+	reset();
+	/* One zone stays throughout, so the worker keeps running and walking. */
+	ms_zone_t *anchor = make_zone("anchor.example", 0, "");
+	assert_int_equal(ms_registry_add(anchor, record_pass, NULL), MS_OK);
+	run_churn();
+	assert_int_equal(ms_registry_count(), 1);
+	assert_false(anchor->superseded);
+	/* The worker is alive and still acts on events. */
+	int before = atomic_load(&passes[0]);
+	ms_zone_t *again = make_zone("anchor.example", 0, "");
+	assert_int_equal(ms_registry_add(again, record_pass, NULL), MS_OK);
+	assert_true(anchor->superseded);
+	assert_true(wait_for(&passes[0], before + 1));
+	ms_registry_remove(again);
+	assert_false(anchor->superseded);
+	ms_registry_remove(anchor);
+	assert_int_equal(ms_registry_count(), 0);
+	free_zone(again);
+	free_zone(anchor);
+}
+
+/* The same churn with the worker starting and stopping all the time (no
+ * zone stays). */
+static void worker_starts_and_stops_under_churn(void **state)
+{
+	(void)state;
+	reset();
+	run_churn();
+	assert_int_equal(ms_registry_count(), 0);
+}
+
+/* Log lines from the registry, captured. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_text[8192];
+
+static void capture_log(void *opaque, int priority, const char *fmt, va_list ap)
+{
+	(void)opaque;
+	(void)priority;
+	char line[1024];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	pthread_mutex_lock(&log_lock);
+	size_t used = strlen(log_text);
+	snprintf(log_text + used, sizeof(log_text) - used, "%s\n", line);
+	pthread_mutex_unlock(&log_lock);
+}
+
+static bool wait_log(const char *text)
+{
+	for (int i = 0; i < 500; i++) {
+		pthread_mutex_lock(&log_lock);
+		bool found = strstr(log_text, text) != NULL;
+		pthread_mutex_unlock(&log_lock);
+		if (found) {
+			return true;
+		}
+		usleep(10000);
+	}
+	return false;
+}
+
+/* A budget too small for the zones' routine checks stretches them, with
+ * the numbers in the log; a budget that fits again says so, once. */
+static void stretching_is_logged_with_the_numbers(void **state)
+{
+	(void)state;
+	reset();
+	log_text[0] = '\0';
+	ms_zone_t *a = make_zone("a.example", 0, "");
+	a->hooks.log = capture_log;
+	a->settings.api_budget = 10;       /* 8 usable per 300 s */
+	a->settings.check_interval = 10;   /* wants 2 per 10 s */
+	assert_int_equal(ms_registry_add(a, record_pass, NULL), MS_OK);
+	/* 0.2 requests/s against 80% of 8 per 300 s: 9.375 times the interval. */
+	assert_true(wait_log("1 zones at 2 requests per routine check need more than the API "
+	                     "budget of 10 requests per 5 minutes allows for routine checks: "
+	                     "they run every 94 s instead of every 10 s"));
+	ms_zone_t *b = make_zone("b.example", 1, "");
+	b->hooks.log = capture_log;
+	b->settings.api_budget = 1200;
+	b->settings.check_interval = 10;
+	assert_int_equal(ms_registry_add(b, record_pass, NULL), MS_OK);
+	assert_true(wait_log("budget of this server is now 1200 requests per 5 minutes (was 10)"));
+	assert_true(wait_log("routine checks of all 2 zones fit the API budget of 1200 requests "
+	                     "per 5 minutes again"));
+	ms_registry_remove(a);
+	ms_registry_remove(b);
+	pthread_mutex_lock(&log_lock);
+	const char *first = strstr(log_text, "need more than");
+	assert_non_null(first);
+	assert_null(strstr(first + 1, "need more than")); /* logged once */
+	pthread_mutex_unlock(&log_lock);
+	free_zone(a);
+	free_zone(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +370,10 @@ int main(void)
 		cmocka_unit_test(remove_aborts_running_pass),
 		cmocka_unit_test(newer_instance_supersedes_older),
 		cmocka_unit_test(removing_newest_revives_previous),
+		cmocka_unit_test(load_and_unload_never_wait_for_another_pass),
+		cmocka_unit_test(concurrent_add_remove_while_worker_runs),
+		cmocka_unit_test(worker_starts_and_stops_under_churn),
+		cmocka_unit_test(stretching_is_logged_with_the_numbers),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }
