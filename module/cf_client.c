@@ -336,38 +336,6 @@ ms_rc_t ms_cf_get_zone(ms_cf_client_t *c, const char *zone_id, ms_cf_zone_t *out
 	return give_error(c, &e, rc, err);
 }
 
-/* The one zone in a /zones answer whose name is exactly `name`. */
-static ms_rc_t pick_zone(const json_object *result, const char *name, ms_cf_zone_t *out,
-                         ms_err_t *e)
-{
-	if (result == NULL || !json_object_is_type(result, json_type_array)) {
-		return ms_err_set(e, MS_EPARSE, "zones: result is not a list");
-	}
-	size_t matches = 0;
-	for (size_t i = 0; i < json_object_array_length(result); i++) {
-		ms_cf_zone_t z;
-		char ctx[64];
-		snprintf(ctx, sizeof(ctx), "zone %zu", i + 1);
-		ms_rc_t rc = ms_cf_zone_from_json(json_object_array_get_idx(result, i), ctx, &z, e);
-		if (rc != MS_OK) {
-			return rc;
-		}
-		if (ms_cf_name_equal(z.name, name)) {
-			*out = z;
-			matches++;
-		}
-	}
-	if (matches == 0) {
-		return ms_err_set(e, MS_ENOTFOUND, "no zone named %s is visible with this credential: "
-		                  "check the zone name and the token's zone resources", name);
-	}
-	if (matches > 1) {
-		return ms_err_set(e, MS_EINVAL, "%zu zones named %s are visible with this credential: "
-		                  "configure zone-id", matches, name);
-	}
-	return MS_OK;
-}
-
 ms_rc_t ms_cf_find_zone(ms_cf_client_t *c, const char *name, ms_cf_zone_t *out, ms_err_t *err)
 {
 	ms_err_t e = { 0 };
@@ -391,7 +359,7 @@ ms_rc_t ms_cf_find_zone(ms_cf_client_t *c, const char *name, ms_cf_zone_t *out, 
 		rc = cf_call(c, &req, &env, &e);
 	}
 	if (rc == MS_OK) {
-		rc = pick_zone(env.result, norm, out, &e);
+		rc = ms_cf_zone_pick_from_json(env.result, norm, out, &e);
 		if (rc != MS_OK) {
 			ms_err_prefix(&e, "GET /zones?name=%s", norm);
 		}

@@ -340,6 +340,37 @@ ms_rc_t ms_cf_zone_from_json(const json_object *result, const char *ctx,
 	return rc;
 }
 
+ms_rc_t ms_cf_zone_pick_from_json(const json_object *result, const char *name,
+                                  ms_cf_zone_t *out, ms_err_t *e)
+{
+	if (result == NULL || !json_object_is_type(result, json_type_array)) {
+		return ms_err_set(e, MS_EPARSE, "zones: result is not a list");
+	}
+	size_t matches = 0;
+	for (size_t i = 0; i < json_object_array_length(result); i++) {
+		ms_cf_zone_t z;
+		char ctx[64];
+		snprintf(ctx, sizeof(ctx), "zone %zu", i + 1);
+		ms_rc_t rc = ms_cf_zone_from_json(json_object_array_get_idx(result, i), ctx, &z, e);
+		if (rc != MS_OK) {
+			return rc;
+		}
+		if (ms_cf_name_equal(z.name, name)) {
+			*out = z;
+			matches++;
+		}
+	}
+	if (matches == 0) {
+		return ms_err_set(e, MS_ENOTFOUND, "no zone named %s is visible with this credential: "
+		                  "check the zone name and the token's zone resources", name);
+	}
+	if (matches > 1) {
+		return ms_err_set(e, MS_EINVAL, "%zu zones named %s are visible with this credential: "
+		                  "configure zone-id", matches, name);
+	}
+	return MS_OK;
+}
+
 static ms_cf_dnssec_status_t dnssec_status(const char *s)
 {
 	static const struct { const char *name; ms_cf_dnssec_status_t value; } map[] = {

@@ -37,6 +37,10 @@ void ms_cf_envelope_free(ms_cf_envelope_t *env);
 ms_rc_t ms_cf_token_from_json(const json_object *result, ms_cf_token_t *out, ms_err_t *err);
 ms_rc_t ms_cf_zone_from_json(const json_object *result, const char *ctx,
                              ms_cf_zone_t *out, ms_err_t *err);
+/* GET /zones?name=: the one zone of the result list whose name is exactly
+ * `name` (MS_ENOTFOUND when none, MS_EINVAL when several). */
+ms_rc_t ms_cf_zone_pick_from_json(const json_object *result, const char *name,
+                                  ms_cf_zone_t *out, ms_err_t *err);
 ms_rc_t ms_cf_dnssec_from_json(const json_object *result, ms_cf_dnssec_t *out, ms_err_t *err);
 ms_rc_t ms_cf_dns_settings_from_json(const json_object *result, ms_cf_dns_settings_t *out,
                                      ms_err_t *err);

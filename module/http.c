@@ -193,38 +193,43 @@ static long header_number(const char *value)
 	return (errno == 0 && end != value && v >= 0) ? v : -1;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+void ms_http_parse_header(ms_http_response_t *resp, const char *data, size_t n, long now_epoch)
 {
-	ms_http_t *h = ud;
-	size_t n = size * nmemb;
 	char line[256];
 	if (n >= sizeof(line)) {
-		return n; /* no header we want is that long */
+		return; /* no header we want is that long */
 	}
 	memcpy(line, data, n);
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
 	if (strncmp(line, "HTTP/", 5) == 0) {
 		/* A new response (after 100 Continue): forget the previous one's headers. */
-		h->resp->retry_after_s = h->resp->rl_limit = h->resp->rl_remaining = -1;
-		h->resp->rl_reset_s = -1;
-		return n;
+		resp->retry_after_s = resp->rl_limit = resp->rl_remaining = -1;
+		resp->rl_reset_s = -1;
+		return;
 	}
 	char *colon = strchr(line, ':');
 	if (colon == NULL) {
-		return n;
+		return;
 	}
 	*colon = '\0';
 	const char *value = colon + 1;
 	if (strcasecmp(line, "retry-after") == 0) {
-		h->resp->retry_after_s = ms_http_parse_retry_after(value, (long)time(NULL));
+		resp->retry_after_s = ms_http_parse_retry_after(value, now_epoch);
 	} else if (strcasecmp(line, "x-ratelimit-limit") == 0) {
-		h->resp->rl_limit = header_number(value);
+		resp->rl_limit = header_number(value);
 	} else if (strcasecmp(line, "x-ratelimit-remaining") == 0) {
-		h->resp->rl_remaining = header_number(value);
+		resp->rl_remaining = header_number(value);
 	} else if (strcasecmp(line, "x-ratelimit-reset") == 0) {
-		h->resp->rl_reset_s = header_number(value);
+		resp->rl_reset_s = header_number(value);
 	}
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+{
+	ms_http_t *h = ud;
+	size_t n = size * nmemb;
+	ms_http_parse_header(h->resp, data, n, (long)time(NULL));
 	return n;
 }
 

@@ -86,3 +86,9 @@ const char *ms_http_method_name(ms_http_method_t m);
 /* Parse a retry-after value: delta seconds, or an HTTP date (relative to
  * now_epoch). -1 when it is neither. Pure, for tests. */
 long ms_http_parse_retry_after(const char *value, long now_epoch);
+
+/* Take what the client uses from one response header line (data[0..n), as
+ * curl hands it over, not NUL-terminated): retry-after and the
+ * x-ratelimit-* numbers; a status line ("HTTP/...") resets them. Other and
+ * over-long lines are ignored. Pure, for tests and fuzzing. */
+void ms_http_parse_header(ms_http_response_t *resp, const char *data, size_t n, long now_epoch);

@@ -376,6 +376,37 @@ static void retry_after_values(void **state)
 	assert_int_equal(ms_http_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", 784111800), 0);
 }
 
+/* Header lines as curl hands them over: not NUL-terminated, with CRLF. */
+static void header_lines(void **state)
+{
+	(void)state;
+	ms_http_response_t r = { .retry_after_s = -1, .rl_limit = -1, .rl_remaining = -1,
+	                         .rl_reset_s = -1 };
+	const char *lines[] = { "Retry-After: 30\r\n", "x-ratelimit-limit: 1200\r\n",
+	                        "X-RateLimit-Remaining: 7\r\n", "x-ratelimit-reset: -4\r\n",
+	                        "content-type: text/html\r\n", "no colon\r\n" };
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		ms_http_parse_header(&r, lines[i], strlen(lines[i]), 0);
+	}
+	assert_int_equal(r.retry_after_s, 30);
+	assert_int_equal(r.rl_limit, 1200);
+	assert_int_equal(r.rl_remaining, 7);
+	assert_int_equal(r.rl_reset_s, -1);
+	/* Only the given bytes are read: "retry-after: 1" of "...: 12". */
+	ms_http_parse_header(&r, "retry-after: 12", 14, 0);
+	assert_int_equal(r.retry_after_s, 1);
+	/* An over-long line is ignored, a new status line forgets them all. */
+	char big[300];
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "retry-after: ", 13);
+	ms_http_parse_header(&r, big, sizeof(big), 0);
+	assert_int_equal(r.retry_after_s, 1);
+	ms_http_parse_header(&r, "HTTP/1.1 200 OK\r\n", 17, 0);
+	assert_int_equal(r.retry_after_s, -1);
+	assert_int_equal(r.rl_limit, -1);
+	assert_int_equal(r.rl_remaining, -1);
+}
+
 /* ---- client request loop ------------------------------------------------------------ */
 
 typedef struct {
@@ -722,6 +753,7 @@ int main(void)
 		cmocka_unit_test(timeout_and_drops),
 		cmocka_unit_test(abort_within_100ms),
 		cmocka_unit_test(retry_after_values),
+		cmocka_unit_test(header_lines),
 		cmocka_unit_test(retries_transient_failures),
 		cmocka_unit_test(gives_up_clearly),
 		cmocka_unit_test(parse_failures_retry_only_when_safe),

@@ -84,6 +84,15 @@ static void zone_object(void **state)
 	assert_int_equal(json_object_array_length(env.result), 1);
 	assert_int_equal(ms_cf_zone_from_json(json_object_array_get_idx(env.result, 0), "zone 1",
 	                                      &z, NULL), MS_OK);
+	/* The look-up by name: exactly that name, else a clear refusal. */
+	assert_int_equal(ms_cf_zone_pick_from_json(env.result, "example.com", &z, NULL), MS_OK);
+	assert_string_equal(z.name, "example.com");
+	ms_err_t err2 = { 0 };
+	assert_int_equal(ms_cf_zone_pick_from_json(env.result, "example.org", &z, &err2),
+	                 MS_ENOTFOUND);
+	assert_non_null(strstr(err2.msg, "no zone named example.org"));
+	assert_int_equal(ms_cf_zone_pick_from_json(env.root, "example.com", &z, &err2), MS_EPARSE);
+	assert_int_equal(ms_cf_zone_pick_from_json(NULL, "example.com", &z, &err2), MS_EPARSE);
 	ms_cf_envelope_free(&env);
 	free(body);
 
