@@ -89,7 +89,14 @@ static ms_rc_t copy_secret(const char *path, char *s, size_t len, char **secret,
 ms_rc_t ms_secret_read(const char *path, char **secret, ms_err_t *err)
 {
 	*secret = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NOFOLLOW: a link could be repointed at another file by whoever owns
+	 * it. O_NONBLOCK: opening a FIFO must not wait for a writer (knotd would
+	 * hang at start); it is refused below as not a regular file. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0 && errno == ELOOP) {
+		return ms_err_set(err, MS_EINVAL, "'%s' is a symbolic link: name the file itself",
+		                  path);
+	}
 	if (fd < 0) {
 		return ms_err_set(err, MS_EIO, "cannot open '%s': %s (is it readable by the user "
 		                  "knotd runs as?)", path, strerror(errno));

@@ -1,5 +1,6 @@
 """The module builds, loads into a real knotd, and its configuration is checked
 the way Knot's own modules are: by `knotc conf-check` and at knotd's start."""
+import os
 import re
 import subprocess
 
@@ -101,11 +102,23 @@ def bad_cases():
     """(id, how to break the config, the words the refusal must contain)."""
     def perm(mode):
         return lambda k: {"api_token_file": k.write_secret("token", TOKEN, mode=mode)}
+
+    def symlink(k):
+        os.symlink(k.write_secret("token.real", TOKEN), f"{k.dir}/token.link")
+        return {"api_token_file": f"{k.dir}/token.link"}
+
+    def fifo(k):
+        os.mkfifo(f"{k.dir}/token.fifo", 0o600)
+        return {"api_token_file": f"{k.dir}/token.fifo"}
     return [
         ("token-group-readable", perm(0o640),
          "api-token-file: '{dir}/token' is accessible by group or others (mode 0640)"),
         ("token-world-readable", perm(0o604),
          "api-token-file: '{dir}/token' is accessible by group or others (mode 0604)"),
+        ("token-symlink", symlink,
+         "api-token-file: '{dir}/token.link' is a symbolic link: name the file itself"),
+        # Opening a FIFO must not wait for a writer: knotd would hang.
+        ("token-fifo", fifo, "api-token-file: '{dir}/token.fifo' is not a regular file"),
         ("token-missing", lambda k: {"api_token_file": f"{k.dir}/nonexistent"},
          "api-token-file: cannot open '{dir}/nonexistent'"),
         ("token-empty", lambda k: {"api_token_file": k.write_secret("token", "\n")},

@@ -97,6 +97,45 @@ static void refuses_oversized(void **state)
 	unlink(path);
 }
 
+/* A link is refused, with a message that says so (not "too many levels of
+ * symbolic links"), even when the file it points to would be fine. */
+static void refuses_symlink(void **state)
+{
+	(void)state;
+	char *target = write_file("token-value-123\n", 0600);
+	char link[80];
+	snprintf(link, sizeof(link), "%s.link", target);
+	assert_int_equal(symlink(target, link), 0);
+	char *secret = NULL;
+	ms_err_t err = { 0 };
+	assert_int_equal(ms_secret_read(link, &secret, &err), MS_EINVAL);
+	assert_null(secret);
+	assert_non_null(strstr(err.msg, "is a symbolic link"));
+	assert_non_null(strstr(err.msg, link));
+	unlink(link);
+	unlink(target);
+}
+
+/* A FIFO (or any other non-regular file) is refused at once: opening one
+ * must not wait for a writer, which would hang knotd's start. The alarm
+ * turns such a hang into a failure. */
+static void refuses_fifo_without_waiting(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof(path), "/tmp/ms-secret-fifo-%ld", (long)getpid());
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	char *secret = NULL;
+	ms_err_t err = { 0 };
+	assert_int_equal(ms_secret_read(path, &secret, &err), MS_EINVAL);
+	alarm(0);
+	assert_null(secret);
+	assert_non_null(strstr(err.msg, "is not a regular file"));
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +144,8 @@ int main(void)
 		cmocka_unit_test(refuses_empty),
 		cmocka_unit_test(refuses_multiline_and_missing),
 		cmocka_unit_test(refuses_oversized),
+		cmocka_unit_test(refuses_symlink),
+		cmocka_unit_test(refuses_fifo_without_waiting),
 	};
 	return cmocka_run_group_tests_name("secret", tests, NULL, NULL);
 }
