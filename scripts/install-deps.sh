@@ -11,6 +11,7 @@ libcurl4-openssl-dev libjson-c-dev liburcu-dev libcmocka-dev libgnutls28-dev
 python3 python3-pytest python3-dnspython python3-jsonschema python3-cryptography
 python3-docutils
 openssl valgrind binutils unbound dnsperf
+clang-14 libclang-rt-14-dev
 "
 
 missing=""

@@ -19,7 +19,7 @@
 #     pytest/  every test's files, kept: knot.conf, knotd.log, knotd.stderr
 #     preload/ a shim preloaded with libasan (see below)
 #     src/     a clean copy of the sources, when the source tree is
-#              configured in place (automake refuses a VPATH build then)
+#              configured in place (scripts/vpath-build.sh)
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${MS_SAN_BUILDDIR:-$SRCDIR/build-asan}
@@ -41,47 +41,12 @@ LIBASAN=$(gcc -print-file-name=libasan.so)
 [ -e "$LIBASAN" ] || die "gcc has no libasan.so: apt-get install build-essential (libgcc-12-dev)"
 LIBASAN=$(readlink -f "$LIBASAN")
 
-# ---- sources: VPATH from the source tree, or from a clean copy of it -------
-SRC=$SRCDIR
-if [ -f "$SRCDIR/config.status" ]; then
-	SRC=$BUILD/src
-	say "$SRCDIR is configured in place: building from a copy of its files in $SRC"
-	rm -rf "$SRC"
-	if command -v git >/dev/null && git -C "$SRCDIR" rev-parse --git-dir >/dev/null 2>&1; then
-		mkdir -p "$SRC"
-		exclude=.
-		case $BUILD in "$SRCDIR"/*) exclude=":(exclude)${BUILD#"$SRCDIR"/}" ;; esac
-		# Tracked and untracked, not ignored: the working tree as git sees it.
-		(cd "$SRCDIR" && git ls-files -z --cached --others --exclude-standard -- . "$exclude" |
-			tar --null -T - --ignore-failed-read -cf -) | tar -xf - -C "$SRC"
-	else
-		# No git (e.g. an unpacked release): what `make dist` would ship.
-		make -C "$SRCDIR" --no-print-directory distdir distdir="$SRC"
-	fi
-fi
-# shellcheck disable=SC3013 # dash, the /bin/sh here, has -nt
-if [ ! -x "$SRC/configure" ] || [ "$SRC/configure.ac" -nt "$SRC/configure" ]; then
-	(cd "$SRC" && autoreconf -fi)
-fi
-
-# ---- configure and build ----------------------------------------------------
-if [ -f "$OBJ/config.status" ] && [ "$(cat "$OBJ/.ms-srcdir" 2>/dev/null)" != "$SRC" ]; then
-	rm -rf "$OBJ" # configured for other sources
-fi
-mkdir -p "$OBJ"
-# shellcheck disable=SC3013
-if [ ! -f "$OBJ/Makefile" ] || [ "$SRC/configure" -nt "$OBJ/config.status" ]; then
-	(cd "$OBJ" && "$SRC/configure" --enable-sanitizers CC=gcc)
-	echo "$SRC" >"$OBJ/.ms-srcdir"
-fi
+# ---- sources, configure, build (scripts/vpath-build.sh) ----------------------
+. "$SRCDIR/scripts/vpath-build.sh"
+ms_vpath_sources "$SRCDIR" "$BUILD"
+ms_vpath_configure "$OBJ" "$SRC" --enable-sanitizers CC=gcc
 grep -q '^SANITIZER_CFLAGS = -fsanitize=' "$OBJ/Makefile" ||
 	die "$OBJ is configured without --enable-sanitizers"
-# Objects built before the last configure may have other flags, and make
-# does not see that: start over then.
-# shellcheck disable=SC3013
-if [ ! -f "$OBJ/.ms-built" ] || [ "$OBJ/config.status" -nt "$OBJ/.ms-built" ]; then
-	make -C "$OBJ" --no-print-directory clean >/dev/null
-fi
 make -C "$OBJ" --no-print-directory -j"$(nproc)"
 touch "$OBJ/.ms-built"
 say "built in $(( $(date +%s) - start )) s"

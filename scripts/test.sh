@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
 # Unit tests under valgrind first, so that the output ends with the summaries
-# of the full run. MS_QUICK=1 skips this and the sanitizer pass.
+# of the full run. MS_QUICK=1 skips this, the sanitizer and the fuzzing pass.
 if [ "${MS_QUICK:-0}" != 1 ]; then
 	make --no-print-directory check-valgrind
 fi
@@ -15,4 +15,9 @@ make --no-print-directory check
 # build-asan/ (doc/hardening.md).
 if [ "${MS_QUICK:-0}" != 1 ]; then
 	./scripts/test-sanitizers.sh
+fi
+# Every parser of outside input under libFuzzer, FUZZ_SECONDS (20) each,
+# out of tree in build-fuzz/ (doc/hardening.md).
+if [ "${MS_QUICK:-0}" != 1 ]; then
+	./scripts/test-fuzz.sh
 fi
