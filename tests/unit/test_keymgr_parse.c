@@ -560,6 +560,58 @@ static void op_knotc(void **state)
 	assert_non_null(strstr(err.msg, "control.listen"));
 }
 
+/* keymgr runs without a shell: a zone name full of shell syntax reaches it
+ * as one argument, verbatim, and nothing in it runs. (keymgr itself is the
+ * fake here; it only logs "$*" and answers from files.) */
+static void op_no_shell(void **state)
+{
+	fake_t *f = *state;
+	static const char *zones[] = {
+		"x;touch${IFS}PWNED1.example",
+		"$(touch${IFS}PWNED2).example",
+		"`touch${IFS}PWNED3`.example",
+		"a|touch${IFS}PWNED4&&b'\"*?.example",
+	};
+	ms_keymgr_keys_t *ks = calloc(1, sizeof(*ks));
+	for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		ms_err_t err = { 0 };
+		/* The fake lists example.com.'s keys, which belong to another zone. */
+		assert_int_equal(ms_keymgr_list(&f->ctx, zones[i], false, ks, &err), MS_EPARSE);
+		char *log = log_text(f);
+		char want[256];
+		snprintf(want, sizeof(want), "-D %s -j %s. list\n", f->dir, zones[i]);
+		assert_string_equal(log, want);
+		free(log);
+	}
+	free(ks);
+	for (int i = 1; i <= 4; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/PWNED%d", f->dir, i);
+		assert_int_equal(access(path, F_OK), -1);
+		snprintf(path, sizeof(path), "PWNED%d", i);
+		assert_int_equal(access(path, F_OK), -1);
+	}
+}
+
+/* A keymgr that fails: the error says which command, its exit status and
+ * the first line of what it printed, for the log line the module writes. */
+static void op_failure_reported(void **state)
+{
+	fake_t *f = *state;
+	ms_err_t err = { 0 };
+	ms_dnskey_t k;
+	assert_int_equal(ms_keymgr_dnskey(&f->ctx, "example.com", NEW_ID, &k, &err), MS_EIO);
+	assert_string_equal(err.msg, "keymgr example.com. dnskey failed (exit 1): "
+	                             "error: key not found");
+	free(log_text(f));
+	/* A keymgr that is not there at all. */
+	ms_keymgr_ctx_t c = f->ctx;
+	c.keymgr = "/nonexistent/keymgr";
+	assert_int_equal(ms_keymgr_dnskey(&c, "example.com", NEW_ID, &k, &err), MS_EIO);
+	assert_non_null(strstr(err.msg, "cannot run"));
+	assert_non_null(strstr(err.msg, "/nonexistent/keymgr"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +623,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(op_import, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(op_delete_and_set, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(op_knotc, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(op_no_shell, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(op_failure_reported, fake_setup, fake_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
