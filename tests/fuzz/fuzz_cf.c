@@ -7,6 +7,7 @@
  */
 #include "cf_paging.h"
 #include "cf_parse.h"
+#include "ds.h"
 #include "fuzz.h"
 
 enum {
@@ -69,6 +70,13 @@ static ms_rc_t read_result(const ms_cf_envelope_t *env, ms_err_t *err)
 		rc = ms_cf_dnssec_from_json(r, &d, err);
 		if (rc == MS_OK && d.has_ksk) {
 			fuzz_check_dnskey(&d.ksk);
+			/* The DS check of ds.c, with the DS fields as Cloudflare sent them. */
+			ms_ds_t ds;
+			char text[MS_DS_TEXT_MAX]; /* as sync.c sizes it */
+			if (ms_ds_from_dnskey("example.com", &d.ksk, &ds, NULL) == MS_OK) {
+				(void)ms_ds_matches(&ds, d.key_tag, d.digest_type, d.digest);
+				FUZZ_CHECK(ms_ds_format("example.com", &ds, text, sizeof(text)));
+			}
 		}
 		break;
 	}
