@@ -32,8 +32,7 @@ import pytest
 from conftest import instance_factory
 from fixtures_cfsim import CfsimHandle
 from cfsim import Simulator
-from sync_helpers import (CHECK_INTERVAL, LOCAL_NAMESERVERS, MARGIN, ZONE, Key, SyncKnot,
-                          make_pair)
+from sync_helpers import CHECK_INTERVAL, MARGIN, ZONE, Key, SyncKnot, make_pair
 
 ALL_ON = {"dnssec": {"status": "active", "dnssec_multi_signer": True},
           "dns_settings": {"multi_provider": True}}
