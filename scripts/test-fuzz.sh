@@ -91,7 +91,7 @@ for t in $targets; do
 		say "$t FAILED (exit $status); the last lines of $log:"
 		tail -n 40 "$log"
 	else
-		say "$t ok: ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(ls "$BUILD/corpus/$t" | wc -l) inputs"
+		say "$t ok: ${runs:-?} runs, coverage ${cov:-?} edges, corpus $(find "$BUILD/corpus/$t" -type f | wc -l) inputs"
 	fi
 done
 

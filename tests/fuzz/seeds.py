@@ -7,7 +7,8 @@ Writes OUTDIR/<target>/<name> for each target, generated from what the
 project already records (never copied by hand): the Cloudflare responses in
 tests/data/cf, the example responses in the API reference
 (tests/data/reference), keymgr's outputs in tests/data/keymgr; and from
-them the DNSKEY forms, a saved state file and DNS answers (dnspython).
+them the DNSKEY forms, a saved state file and DNS answers (dnspython); and
+status files and HTTP header blocks as the docs describe them.
 """
 import base64
 import hashlib
@@ -132,6 +133,19 @@ def dns_answers(texts):
     }
 
 
+def status_files():
+    """Status files as doc/mod-multisigner.rst (Status) describes them: the
+    fields ms_status_recall reads, with and without a last error."""
+    base = {"version": 1, "zone": ZONE.rstrip("."), "updated": "2026-12-05T07:20:11Z",
+            "dry_run": False, "last_success": "2026-12-05T07:20:11Z", "last_error": None}
+    failed = dict(base, last_error={"time": "2026-12-05T07:21:11Z",
+                                    "message": "GET /zones/023e105f4ecef8ad9ca31a8372d0c353/"
+                                               "dnssec: Cloudflare error 9109: Invalid "
+                                               "access token (HTTP 403)"})
+    return {"ok.status": json.dumps(base, indent=2).encode(),
+            "error.status": json.dumps(failed, indent=2).encode()}
+
+
 HEADERS = {
     "429": b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
            b"retry-after: 300\r\n\r\n",
@@ -169,6 +183,8 @@ def seeds_for(target, src, cache):
         return dns_answers(texts)
     if target == "fuzz_http_header":
         return HEADERS
+    if target == "fuzz_status_recall":
+        return status_files()
     raise SystemExit("seeds.py: no seeds for %s" % target)
 
 
