@@ -158,8 +158,32 @@ typedef struct {
 	double change_at;          /* when a change is next due */
 	size_t zones;              /* runnable zones */
 	double demand;             /* their routine requests per second */
-	ms_zone_t *any;            /* one of them, to log through */
+	ms_zone_t *any;            /* one of them, to log through (in the section only) */
+	double factor;             /* routine intervals stretch by this */
 } pick_t;
+
+/* Log once when routine checks start or stop being stretched. In the
+ * read-side section: p->any is only valid there. */
+static void note_stretch(const pick_t *p, double factor)
+{
+	bool stretched = factor > 1.0;
+	if (stretched == reg.stretched || p->any == NULL) {
+		return;
+	}
+	reg.stretched = stretched;
+	if (stretched) {
+		ms_zone_log(p->any, LOG_INFO, "%zu zones at %d requests per routine check need more "
+		            "than the API budget of %u requests per 5 minutes allows for routine "
+		            "checks: they run every %.0f s instead of every %.0f s (changes still "
+		            "go first); raise api-budget or check-interval to change this",
+		            p->zones, MS_SCHED_CHECK_COST, reg.budget,
+		            interval_of(p->any) * factor, interval_of(p->any));
+	} else {
+		ms_zone_log(p->any, LOG_INFO, "routine checks of all %zu zones fit the API budget "
+		            "of %u requests per 5 minutes again: every zone is checked at its "
+		            "check-interval", p->zones, reg.budget);
+	}
+}
 
 /* One walk over the zones, in a read-side section. The picked zone is
  * marked busy before the section ends, so remove() waits for its pass. */
@@ -192,29 +216,11 @@ static void pick(double now, pick_t *p)
 	if (p->zone != NULL) {
 		atomic_store(&p->zone->busy, true);
 	}
+	p->factor = ms_sched_stretch(p->demand, ms_ratelimit_usable(reg.ratelimit),
+	                             MS_RATELIMIT_DEFAULT_WINDOW);
+	note_stretch(p, p->factor);
+	p->any = NULL;
 	urcu_mb_read_unlock();
-}
-
-/* Log once when routine checks start or stop being stretched. */
-static void note_stretch(const pick_t *p, double factor)
-{
-	bool stretched = factor > 1.0;
-	if (stretched == reg.stretched || p->any == NULL) {
-		return;
-	}
-	reg.stretched = stretched;
-	if (stretched) {
-		ms_zone_log(p->any, LOG_INFO, "%zu zones at %d requests per routine check need more "
-		            "than the API budget of %u requests per 5 minutes allows for routine "
-		            "checks: they run every %.0f s instead of every %.0f s (changes still "
-		            "go first); raise api-budget or check-interval to change this",
-		            p->zones, MS_SCHED_CHECK_COST, reg.budget,
-		            interval_of(p->any) * factor, interval_of(p->any));
-	} else {
-		ms_zone_log(p->any, LOG_INFO, "routine checks of all %zu zones fit the API budget "
-		            "of %u requests per 5 minutes again: every zone is checked at its "
-		            "check-interval", p->zones, reg.budget);
-	}
 }
 
 static void run_pass(ms_zone_t *z, ms_sched_class_t cls, double factor)
@@ -279,12 +285,9 @@ static void *worker_main(void *arg)
 	while (!atomic_load(&reg.stop)) {
 		pick_t p;
 		pick(ms_now(), &p);
-		double factor = ms_sched_stretch(p.demand, ms_ratelimit_usable(reg.ratelimit),
-		                                 MS_RATELIMIT_DEFAULT_WINDOW);
-		note_stretch(&p, factor);
 		double wait = (p.zone != NULL && p.cls == MS_SCHED_ROUTINE) ? budget_wait() : 0;
 		if (p.zone != NULL && wait <= 0) {
-			run_pass(p.zone, p.cls, factor);
+			run_pass(p.zone, p.cls, p.factor);
 			continue;
 		}
 		if (p.zone != NULL) {
