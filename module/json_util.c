@@ -115,9 +115,9 @@ static ms_rc_t get_typed(const json_object *obj, const char *key, bool required,
                          const char *ctx, ms_err_t *err)
 {
 	json_object *v;
+	*out = NULL; /* on every error too: callers read it for "present" */
 	ms_rc_t rc = lookup(obj, key, required, &v, NULL, ctx, err);
 	if (rc != MS_OK || v == NULL) {
-		*out = NULL;
 		return rc;
 	}
 	if (!json_object_is_type(v, type)) {
