@@ -85,14 +85,22 @@ static void empty_state_text(void **state)
 	static ms_zone_state_t s, back;
 	ms_zone_state_init(&s, ZONE);
 	size_t len = format(&s);
-	assert_string_equal(text, "{\n"
-	                    "  \"version\":1,\n"
-	                    "  \"zone\":\"example.com\",\n"
-	                    "  \"out_of_step_since\":0,\n"
-	                    "  \"owned_records\":[\n  ],\n"
-	                    "  \"cloudflare_keys\":[\n  ],\n"
-	                    "  \"our_zsks\":[\n  ]\n"
-	                    "}\n");
+	/* One member a line, for people reading the file; json-c 0.18 (Debian
+	 * 13) writes an empty array as "[]" where 0.16 (Debian 12) breaks it
+	 * over two lines, so blanks are compared apart from the rest. */
+	assert_non_null(strstr(text, "{\n  \"version\":1,\n  \"zone\":"));
+	static char squeezed[sizeof(text)];
+	size_t n = 0;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p != ' ' && *p != '\n') {
+			squeezed[n++] = *p;
+		}
+	}
+	squeezed[n] = '\0';
+	assert_string_equal(squeezed, "{\"version\":1,\"zone\":\"example.com\","
+	                    "\"out_of_step_since\":0,\"owned_records\":[],"
+	                    "\"cloudflare_keys\":[],\"our_zsks\":[]}");
+	assert_int_equal(text[len - 1], '\n');
 	assert_int_equal(ms_zone_state_parse(text, len, ZONE, &back, NULL), MS_OK);
 	assert_memory_equal(&s, &back, sizeof(s));
 }
