@@ -12,6 +12,7 @@ python3 python3-pytest python3-dnspython python3-jsonschema python3-cryptography
 python3-docutils
 openssl valgrind binutils unbound dnsperf
 clang-14 libclang-rt-14-dev
+debootstrap iproute2
 "
 
 missing=""
