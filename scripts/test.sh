@@ -12,9 +12,12 @@ if [ "${MS_QUICK:-0}" != 1 ]; then
 fi
 make --no-print-directory check
 # Unit and integration tests again, built with ASan and UBSan, out of tree in
-# build-asan/ (doc/hardening.md).
+# build-asan/ (doc/hardening.md); then against Knot 3.4 in a Debian 13 root
+# (build-knot34/), and the release tarball (doc/knot-versions.md).
 if [ "${MS_QUICK:-0}" != 1 ]; then
 	./scripts/test-sanitizers.sh
+	./scripts/test-knot34.sh
+	make --no-print-directory distcheck
 fi
 # Every parser of outside input under libFuzzer, FUZZ_SECONDS (20) each,
 # out of tree in build-fuzz/ (doc/hardening.md).
