@@ -4,6 +4,8 @@
 # calls apt when something is missing.
 set -eu
 
+# Names that exist in both releases (clang, not clang-14): scripts/test-knot34.sh
+# runs this script in a Debian 13 root too.
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
 knot knot-dnsutils libknot-dev
@@ -11,7 +13,7 @@ libcurl4-openssl-dev libjson-c-dev liburcu-dev libcmocka-dev libgnutls28-dev
 python3 python3-pytest python3-dnspython python3-jsonschema python3-cryptography
 python3-docutils
 openssl valgrind binutils unbound dnsperf
-clang-14 libclang-rt-14-dev
+clang libclang-rt-dev
 debootstrap iproute2
 "
 
