@@ -301,6 +301,10 @@ def knot_version():
 
 
 def module_commit():
+    """The last commit that changed module/ (BENCH_MODULE_COMMIT overrides it,
+    for a module built from another tree: MS_MODULE_SO)."""
+    if os.environ.get("BENCH_MODULE_COMMIT"):
+        return os.environ["BENCH_MODULE_COMMIT"]
     r = subprocess.run(["git", "-C", SRCDIR, "log", "-1", "--format=%h %s", "--", "module"],
                        capture_output=True, text=True)
     head = subprocess.run(["git", "-C", SRCDIR, "log", "-1", "--format=%h"],
