@@ -30,6 +30,8 @@ static const char *type_name(uint16_t qtype)
 	case MS_RRTYPE_SOA:    return "SOA";
 	case MS_RRTYPE_NS:     return "NS";
 	case MS_RRTYPE_DNSKEY: return "DNSKEY";
+	case MS_RRTYPE_CDS:    return "CDS";
+	case MS_RRTYPE_CDNSKEY: return "CDNSKEY";
 	}
 	return "?";
 }
@@ -225,7 +227,39 @@ typedef struct {
 	size_t key_count;
 	char ns[MS_LOCAL_DNS_MAX_NS][MS_LOCAL_DNS_NAME_MAX + 1];
 	size_t ns_count;
+	uint16_t tags[MS_LOCAL_DNS_MAX_KEYS]; /* CDS, CDNSKEY */
+	size_t tag_count;
 } collect_t;
+
+/* A CDS or CDNSKEY record's key tag, into c->tags. */
+static ms_rc_t take_tag(collect_t *c, uint16_t qtype, const knot_rdata_t *rd, const char *what,
+                        ms_err_t *err)
+{
+	uint16_t tag = 0;
+	if (qtype == MS_RRTYPE_CDS) {
+		if (rd->len < 4) {
+			return ms_err_set(err, MS_EPARSE, "%s: a CDS record is too short", what);
+		}
+		tag = (uint16_t)((rd->data[0] << 8) | rd->data[1]);
+	} else {
+		ms_dnskey_t k;
+		if (ms_dnskey_from_wire(rd->data, rd->len, &k, err) != MS_OK) {
+			return ms_err_prefix(err, "%s", what);
+		}
+		tag = ms_dnskey_tag(&k);
+	}
+	for (size_t i = 0; i < c->tag_count; i++) {
+		if (c->tags[i] == tag) {
+			return MS_OK;
+		}
+	}
+	if (c->tag_count >= MS_LOCAL_DNS_MAX_KEYS) {
+		return ms_err_set(err, MS_ETOOBIG, "%s: more than %d %s records", what,
+		                  MS_LOCAL_DNS_MAX_KEYS, type_name(qtype));
+	}
+	c->tags[c->tag_count++] = tag;
+	return MS_OK;
+}
 
 static ms_rc_t take_record(collect_t *c, uint16_t qtype, const knot_rdata_t *rd,
                            const char *what, ms_err_t *err)
@@ -273,6 +307,9 @@ static ms_rc_t take_record(collect_t *c, uint16_t qtype, const knot_rdata_t *rd,
 		memcpy(c->ns[c->ns_count++], name, sizeof(name));
 		return MS_OK;
 	}
+	case MS_RRTYPE_CDS:
+	case MS_RRTYPE_CDNSKEY:
+		return take_tag(c, qtype, rd, what, err);
 	}
 	return ms_err_set(err, MS_EINVAL, "%s: query type %u is not supported", what, qtype);
 }
@@ -292,7 +329,8 @@ ms_rc_t ms_local_dns_parse(const uint8_t *wire, size_t len, const char *zone, ui
 	if (rc != MS_OK) {
 		return rc;
 	}
-	if (qtype != MS_RRTYPE_SOA && qtype != MS_RRTYPE_NS && qtype != MS_RRTYPE_DNSKEY) {
+	if (qtype != MS_RRTYPE_SOA && qtype != MS_RRTYPE_NS && qtype != MS_RRTYPE_DNSKEY &&
+	    qtype != MS_RRTYPE_CDS && qtype != MS_RRTYPE_CDNSKEY) {
 		return ms_err_set(err, MS_EINVAL, "query type %u is not supported", qtype);
 	}
 	char what[64 + MS_LOCAL_DNS_NAME_MAX];
@@ -443,6 +481,14 @@ ms_rc_t ms_local_dns_parse(const uint8_t *wire, size_t len, const char *zone, ui
 		memcpy(out->ns, c->ns, sizeof(c->ns));
 		out->ns_count = c->ns_count;
 		out->ns_ttl = c->ttl;
+		break;
+	case MS_RRTYPE_CDS:
+		memcpy(out->cds_tags, c->tags, sizeof(c->tags));
+		out->cds_count = c->tag_count;
+		break;
+	case MS_RRTYPE_CDNSKEY:
+		memcpy(out->cdnskey_tags, c->tags, sizeof(c->tags));
+		out->cdnskey_count = c->tag_count;
 		break;
 	}
 	rc = MS_OK;
@@ -687,19 +733,33 @@ ms_rc_t ms_local_dns_query(const ms_local_dns_target_t *t, const char *zone, uin
 	return rc;
 }
 
-ms_rc_t ms_local_dns_read(const ms_local_dns_target_t *t, const char *zone,
-                          ms_local_zone_t *out, ms_err_t *err)
+static ms_rc_t query_types(const ms_local_dns_target_t *t, const char *zone,
+                           const uint16_t *types, size_t count, ms_local_zone_t *out,
+                           ms_err_t *err)
 {
 	if (out == NULL) {
 		return ms_err_set(err, MS_EINVAL, "no result buffer");
 	}
 	memset(out, 0, sizeof(*out));
-	static const uint16_t types[] = { MS_RRTYPE_SOA, MS_RRTYPE_DNSKEY, MS_RRTYPE_NS };
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (size_t i = 0; i < count; i++) {
 		ms_rc_t rc = ms_local_dns_query(t, zone, types[i], out, err);
 		if (rc != MS_OK) {
 			return rc;
 		}
 	}
 	return MS_OK;
+}
+
+ms_rc_t ms_local_dns_read(const ms_local_dns_target_t *t, const char *zone,
+                          ms_local_zone_t *out, ms_err_t *err)
+{
+	static const uint16_t types[] = { MS_RRTYPE_SOA, MS_RRTYPE_DNSKEY, MS_RRTYPE_NS };
+	return query_types(t, zone, types, 3, out, err);
+}
+
+ms_rc_t ms_local_dns_read_cds(const ms_local_dns_target_t *t, const char *zone,
+                              ms_local_zone_t *out, ms_err_t *err)
+{
+	static const uint16_t types[] = { MS_RRTYPE_CDS, MS_RRTYPE_CDNSKEY };
+	return query_types(t, zone, types, 2, out, err);
 }

@@ -38,6 +38,8 @@
 #define MS_RRTYPE_SOA    6
 #define MS_RRTYPE_NS     2
 #define MS_RRTYPE_DNSKEY 48
+#define MS_RRTYPE_CDS    59
+#define MS_RRTYPE_CDNSKEY 60
 
 typedef struct {
 	struct sockaddr_storage addr; /* knotd's listener, AF_INET or AF_INET6 */
@@ -62,6 +64,13 @@ typedef struct {
 	                                                           trailing dot */
 	size_t ns_count;
 	uint32_t ns_ttl;
+
+	/* Only from ms_local_dns_read_cds(): key tags of the apex CDS records
+	 * (their key-tag field; the delete form counts as 0) and CDNSKEY records. */
+	uint16_t cds_tags[MS_LOCAL_DNS_MAX_KEYS];
+	size_t cds_count;
+	uint16_t cdnskey_tags[MS_LOCAL_DNS_MAX_KEYS];
+	size_t cdnskey_count;
 } ms_local_zone_t;
 
 /* Target from an address literal ("127.0.0.1", "::1") and port. An
@@ -88,7 +97,12 @@ ms_rc_t ms_local_dns_target_from_sockaddr(ms_local_dns_target_t *t,
 ms_rc_t ms_local_dns_read(const ms_local_dns_target_t *t, const char *zone,
                           ms_local_zone_t *out, ms_err_t *err);
 
-/* One query (qtype SOA, DNSKEY or NS) for the apex; fills only the fields
+/* Read the apex CDS and CDNSKEY RRsets (two queries; none is no error) into
+ * out's cds and cdnskey fields. Same results as ms_local_dns_read(). */
+ms_rc_t ms_local_dns_read_cds(const ms_local_dns_target_t *t, const char *zone,
+                              ms_local_zone_t *out, ms_err_t *err);
+
+/* One query (qtype SOA, DNSKEY, NS, CDS or CDNSKEY) for the apex; fills only the fields
  * of that type in out (the others are left alone). */
 ms_rc_t ms_local_dns_query(const ms_local_dns_target_t *t, const char *zone, uint16_t qtype,
                            ms_local_zone_t *out, ms_err_t *err);

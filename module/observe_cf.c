@@ -309,3 +309,32 @@ ms_rc_t ms_observe_cf_served(ms_cf_view_t *view, const char *zone,
 	free(served);
 	return first_failure;
 }
+
+ms_rc_t ms_observe_cds_at(const struct sockaddr_storage *addr, const char *zone,
+                          const atomic_bool *abort, ms_cds_set_t *set, ms_err_t *err)
+{
+	memset(set, 0, sizeof(*set));
+	ms_local_dns_target_t target;
+	ms_rc_t rc = ms_local_dns_target_from_sockaddr(&target, (const struct sockaddr *)addr, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	target.abort = abort;
+	ms_local_zone_t *served = calloc(1, sizeof(*served));
+	if (served == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	rc = ms_local_dns_read_cds(&target, zone, served, err);
+	for (size_t i = 0; rc == MS_OK && i < served->cds_count; i++) {
+		if (!ms_cds_add_tag(set->cds, &set->cds_count, served->cds_tags[i])) {
+			rc = ms_err_set(err, MS_ETOOBIG, "more than %d CDS records", MS_CDS_MAX_TAGS);
+		}
+	}
+	for (size_t i = 0; rc == MS_OK && i < served->cdnskey_count; i++) {
+		if (!ms_cds_add_tag(set->cdnskey, &set->cdnskey_count, served->cdnskey_tags[i])) {
+			rc = ms_err_set(err, MS_ETOOBIG, "more than %d CDNSKEY records", MS_CDS_MAX_TAGS);
+		}
+	}
+	free(served);
+	return rc;
+}

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include "cds.h"
 #include "cf_client.h"
 #include "error.h"
 #include "views.h"
@@ -27,6 +28,11 @@ void ms_observe_cf_zone(ms_cf_view_t *view, const ms_cf_zone_t *zone);
 ms_rc_t ms_observe_cf_served(ms_cf_view_t *view, const char *zone,
                              const struct sockaddr_storage *addrs, size_t count,
                              const atomic_bool *abort, ms_err_t *err);
+
+/* The CDS and CDNSKEY key tags one server (knotd or one of Cloudflare's
+ * nameservers) serves at the zone's apex, by DNS; set is fully rewritten. */
+ms_rc_t ms_observe_cds_at(const struct sockaddr_storage *addr, const char *zone,
+                          const atomic_bool *abort, ms_cds_set_t *set, ms_err_t *err);
 
 /* What a pass reuses from earlier passes: the zone object (its id, type and
  * assigned nameservers) and its DNSSEC and DNS settings change only by an

@@ -372,6 +372,15 @@ static json_object *ds_value(const ms_status_t *st)
 	return arr;
 }
 
+static json_object *cds_value(const ms_status_t *st)
+{
+	json_object *o = json_object_new_object();
+	put(o, "case", json_object_new_string(st->cds_case != NULL ? st->cds_case : "unchecked"));
+	put(o, "detail", st->cds_detail[0] != '\0' ? json_object_new_string(st->cds_detail)
+	                                            : NULL);
+	return o;
+}
+
 static json_object *last_error_value(const ms_status_t *st)
 {
 	if (st->last_error[0] == '\0') {
@@ -400,6 +409,7 @@ ms_rc_t ms_status_format(const ms_status_t *st, char *buf, size_t cap, size_t *l
 	put(o, "cloudflare", cloudflare_value(st));
 	put(o, "pending", pending_value(st));
 	put(o, "ds", ds_value(st));
+	put(o, "cds", cds_value(st));
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	                                                     JSON_C_TO_STRING_SPACED |
 	                                                     JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "cds.h"
 #include "views.h"
 #include "zone_state.h"
 
@@ -104,6 +105,11 @@ typedef struct {
 
 	ms_status_ds_t ds[MS_STATUS_MAX_DS];
 	size_t ds_count;
+
+	/* The served CDS/CDNSKEY check (module/cds.h): ms_cds_case_name()'s word
+	 * (NULL: "unchecked") and its log sentence ("" when unchecked). */
+	const char *cds_case;
+	char cds_detail[MS_CDS_TEXT_MAX];
 } ms_status_t;
 
 /* What one pass knew. local, cf and state are required; plan may be NULL

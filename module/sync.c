@@ -277,13 +277,16 @@ static ms_rc_t assigned_addrs(ms_zone_t *zone, struct ms_sync_zone *s, const ms_
 }
 
 /* Rule 11: what Cloudflare's nameservers serve decides whether it has our
- * key; a failure to ask leaves our keys unconfirmed (held), never deletes. */
-static void observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view_t *cf,
-                           double now)
+ * key; a failure to ask leaves our keys unconfirmed (held), never deletes.
+ * Returns how many of Cloudflare's nameservers were asked, *asked their
+ * addresses (0: none, verification off or no address). */
+static size_t observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view_t *cf,
+                             double now, const struct sockaddr_storage **asked)
 {
 	const ms_settings_t *set = &zone->settings;
+	*asked = NULL;
 	if (!set->verify_served) {
-		return;
+		return 0;
 	}
 	const struct sockaddr_storage *addrs = set->verify_addrs;
 	size_t count = set->verify_addr_count;
@@ -305,7 +308,7 @@ static void observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view_t
 			cf->served_observed = true; /* asked nowhere: nothing confirmed */
 			cf->served_dnskey_count = 0;
 			cf->signing_tag_count = 0;
-			return;
+			return 0;
 		}
 		addrs = s->ns_cache.addrs;
 		count = s->ns_cache.addr_count;
@@ -314,6 +317,66 @@ static void observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view_t
 		ms_zone_log(zone, LOG_WARNING, "%s; our keys count as not served there until it "
 		            "answers", err.msg);
 	}
+	*asked = addrs;
+	return count;
+}
+
+/* ---- CDS/CDNSKEY at both providers (rule 6): logged when the case changes ----- */
+
+static ms_rc_t read_cds(ms_zone_t *zone, const struct sockaddr_storage *addrs,
+                              size_t count, ms_cds_set_t *ours, ms_cds_set_t *theirs,
+                              bool *consistent, ms_err_t *err)
+{
+	ms_err_t e = { 0 };
+	if (ms_observe_cds_at(&zone->env.listen, zone->name, &zone->abort, ours, &e) != MS_OK) {
+		return ms_err_set(err, e.rc, "asking knotd: %s", e.msg);
+	}
+	*consistent = true;
+	for (size_t i = 0; i < count; i++) {
+		ms_cds_set_t one;
+		if (ms_observe_cds_at(&addrs[i], zone->name, &zone->abort, i == 0 ? theirs : &one,
+		                      &e) != MS_OK) {
+			return ms_err_set(err, e.rc, "asking Cloudflare's nameserver #%zu: %s", i + 1,
+			                  e.msg);
+		}
+		if (i > 0 && !ms_cds_set_equal(&one, theirs)) {
+			*consistent = false;
+		}
+	}
+	return MS_OK;
+}
+
+static void check_cds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_view_t *local,
+                      const ms_cf_view_t *cf, const struct sockaddr_storage *addrs,
+                      size_t count)
+{
+	ms_status_memo_t *m = &s->status;
+	if (count == 0 || !local->complete || !cf->complete) {
+		return; /* nothing to compare with: keep the last finding */
+	}
+	ms_cds_set_t ours, theirs;
+	bool consistent = true;
+	ms_err_t err = { 0 };
+	ms_cds_case_t c = MS_CDS_SERVED_UNCHECKED;
+	char text[MS_CDS_TEXT_MAX];
+	if (read_cds(zone, addrs, count, &ours, &theirs, &consistent, &err) != MS_OK) {
+		if (atomic_load(&zone->abort)) {
+			return;
+		}
+		snprintf(text, sizeof(text), "CDS/CDNSKEY not checked: %s; checked again next pass",
+		         err.msg);
+	} else {
+		uint16_t ksk[MS_CDS_MAX_TAGS];
+		size_t nksk = ms_cds_ksk_tags(local, cf, ksk, MS_CDS_MAX_TAGS);
+		c = ms_cds_classify(&ours, &theirs, consistent, ksk, nksk, text,
+		                    sizeof(text));
+	}
+	if (c != m->cds_case || strcmp(text, m->cds_text) != 0) {
+		ms_zone_log(zone, c == MS_CDS_SERVED_MISMATCH ? LOG_WARNING
+		                  : c == MS_CDS_SERVED_UNCHECKED ? LOG_NOTICE : LOG_INFO, "%s", text);
+	}
+	m->cds_case = c;
+	snprintf(m->cds_text, sizeof(m->cds_text), "%s", text);
 }
 
 /* ---- DS records for the registrar: logged when they change ------------------- */
@@ -442,8 +505,10 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		rc = ms_observe_cf(s->client, zone->name, zone->settings.zone_id, &s->cf_cache, now,
 		                   &d->cf, &err);
 	}
+	const struct sockaddr_storage *asked = NULL;
+	size_t asked_count = 0;
 	if (rc == MS_OK) {
-		observe_served(zone, s, &d->cf, now);
+		asked_count = observe_served(zone, s, &d->cf, now, &asked);
 	}
 	unsigned changes = 0, holds = 0;
 	if (rc == MS_OK || d->local.complete || d->cf.complete) {
@@ -461,6 +526,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 		return 0; /* unloading: nothing more to say */
 	}
 	ms_zone_count(zone, MS_CTR_SYNC_PASSES, 1);
+	check_cds(zone, s, &d->local, &d->cf, asked, asked_count);
 	bool planned = d->new_state.zone[0] != '\0';
 	ms_sync_status_write(zone, &s->status, &d->local, &d->cf,
 	                     planned ? &d->new_state : &s->state, planned ? &d->plan : NULL,

@@ -122,6 +122,9 @@ void ms_sync_status_write(ms_zone_t *zone, ms_status_memo_t *memo,
 	for (size_t i = 0; i < memo->ds_count; i++) {
 		ms_status_add_ds(st, memo->ds[i].provider, memo->ds[i].ds);
 	}
+	st->cds_case = ms_cds_case_name(memo->cds_case);
+	snprintf(st->cds_detail, sizeof(st->cds_detail), "%s",
+	         memo->cds_case != MS_CDS_SERVED_UNCHECKED ? memo->cds_text : "");
 	ms_err_t err = { 0 };
 	ms_rc_t rc = write_status(zone, st, &err);
 	free(st);

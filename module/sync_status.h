@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cds.h"
 #include "ds.h"
 #include "error.h"
 #include "plan.h"
@@ -24,6 +25,8 @@ typedef struct {
 	bool recalled;           /* the previous run's file has been read */
 	ms_status_ds_t ds[MS_DS_MAX]; /* from the last pass that saw both sides whole */
 	size_t ds_count;
+	ms_cds_case_t cds_case;  /* the last served CDS/CDNSKEY check... */
+	char cds_text[MS_CDS_TEXT_MAX]; /* ...and its sentence */
 } ms_status_memo_t;
 
 /* Record the pass's outcome in memo (error NULL: success) and write the

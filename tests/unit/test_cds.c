@@ -1,0 +1,174 @@
+/*
+ * The served CDS/CDNSKEY classification (module/cds.h): none at both and
+ * the same union at both are fine, anything else is a mismatch whose
+ * sentence names each side's key tags and the fix.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cds.h"
+
+#define OURS 11111
+#define CF   2371
+
+static ms_cds_set_t set_of(const uint16_t *cds, size_t n, const uint16_t *cdnskey, size_t m)
+{
+	ms_cds_set_t s;
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < n; i++) {
+		assert_true(ms_cds_add_tag(s.cds, &s.cds_count, cds[i]));
+	}
+	for (size_t i = 0; i < m; i++) {
+		assert_true(ms_cds_add_tag(s.cdnskey, &s.cdnskey_count, cdnskey[i]));
+	}
+	return s;
+}
+
+static const uint16_t both[] = { OURS, CF };
+static const uint16_t both_reversed[] = { CF, OURS };
+static const uint16_t ours_only[] = { OURS };
+
+static void cds_none_at_both_is_fine(void **state)
+{
+	(void)state;
+	ms_cds_set_t none = set_of(NULL, 0, NULL, 0);
+	char text[MS_CDS_TEXT_MAX];
+	assert_int_equal(ms_cds_classify(&none, &none, true, both, 2, text,
+	                                 sizeof(text)), MS_CDS_SERVED_NONE);
+	assert_non_null(strstr(text, "neither"));
+	/* Cloudflare's servers disagreeing among themselves is never fine. */
+	assert_int_equal(ms_cds_classify(&none, &none, false, both, 2, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+}
+
+static void cds_same_union_is_fine(void **state)
+{
+	(void)state;
+	ms_cds_set_t a = set_of(both, 2, both, 2);
+	ms_cds_set_t b = set_of(both_reversed, 2, both_reversed, 2);
+	char text[MS_CDS_TEXT_MAX];
+	assert_int_equal(ms_cds_classify(&a, &b, true, both, 2, text,
+	                                 sizeof(text)), MS_CDS_SERVED_UNION);
+	assert_non_null(strstr(text, "2371 11111"));
+	/* Without Cloudflare's KSK known, the union cannot be confirmed. */
+	assert_int_equal(ms_cds_classify(&a, &b, true, ours_only, 1, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+}
+
+static void cds_one_side_only_is_a_mismatch(void **state)
+{
+	(void)state;
+	ms_cds_set_t ours = set_of(ours_only, 1, ours_only, 1);
+	ms_cds_set_t none = set_of(NULL, 0, NULL, 0);
+	char text[MS_CDS_TEXT_MAX];
+	assert_int_equal(ms_cds_classify(&ours, &none, true, both, 2, text,
+	                                 sizeof(text)), MS_CDS_SERVED_MISMATCH);
+	assert_non_null(strstr(text, "knotd publishes CDS 11111, CDNSKEY 11111; "
+	                             "Cloudflare's nameservers CDS none, CDNSKEY none"));
+	assert_true(strlen(text) < 400); /* knotd cuts longer log lines */
+	assert_non_null(strstr(text, "cds-cdnskey-publish: none"));
+	assert_non_null(strstr(text, "RFC 8078"));
+	/* And the other way round. */
+	assert_int_equal(ms_cds_classify(&none, &ours, true, both, 2, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+}
+
+static void cds_same_but_not_the_union_is_a_mismatch(void **state)
+{
+	(void)state;
+	/* Both publish our KSK only: identical, but a parent would drop Cloudflare's DS. */
+	ms_cds_set_t ours = set_of(ours_only, 1, ours_only, 1);
+	assert_int_equal(ms_cds_classify(&ours, &ours, true, both, 2, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+	/* CDS with both, CDNSKEY with one: not the same union. */
+	ms_cds_set_t half = set_of(both, 2, ours_only, 1);
+	assert_int_equal(ms_cds_classify(&half, &half, true, both, 2, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+	/* Different sets with the union inside each. */
+	const uint16_t three[] = { OURS, CF, 4242 };
+	ms_cds_set_t a = set_of(both, 2, both, 2);
+	ms_cds_set_t b = set_of(three, 3, three, 3);
+	assert_int_equal(ms_cds_classify(&a, &b, true, both, 2, NULL, 0),
+	                 MS_CDS_SERVED_MISMATCH);
+}
+
+static void cds_set_helpers(void **state)
+{
+	(void)state;
+	ms_cds_set_t a = set_of(both, 2, both, 2);
+	ms_cds_set_t b = set_of(both_reversed, 2, both_reversed, 2);
+	assert_true(ms_cds_set_equal(&a, &b));
+	ms_cds_set_t c = set_of(both, 2, ours_only, 1);
+	assert_false(ms_cds_set_equal(&a, &c));
+	/* Duplicates are kept once; the cap holds. */
+	ms_cds_set_t d = set_of(ours_only, 1, NULL, 0);
+	assert_true(ms_cds_add_tag(d.cds, &d.cds_count, OURS));
+	assert_int_equal(d.cds_count, 1);
+	for (uint16_t t = 1; d.cds_count < MS_CDS_MAX_TAGS; t++) {
+		assert_true(ms_cds_add_tag(d.cds, &d.cds_count, t));
+	}
+	assert_false(ms_cds_add_tag(d.cds, &d.cds_count, 65000));
+	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_NONE), "none");
+	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_UNION), "union");
+	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_MISMATCH), "mismatch");
+	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_UNCHECKED), "unchecked");
+}
+
+static ms_dnskey_t key_b64(uint16_t flags, const char *b64)
+{
+	ms_dnskey_t k;
+	assert_int_equal(ms_dnskey_from_b64(flags, 3, 13, b64, &k, NULL), MS_OK);
+	return k;
+}
+
+static void cds_ksk_tags_of_both_providers(void **state)
+{
+	(void)state;
+	static ms_local_view_t local;
+	static ms_cf_view_t cf;
+	memset(&local, 0, sizeof(local));
+	memset(&cf, 0, sizeof(cf));
+	ms_dnskey_t ksk = key_b64(257, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+	                               "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
+	ms_dnskey_t other = key_b64(257, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
+	                                 "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+	/* Ours, served: counted. Imported (public-only): not ours. ZSK: not a KSK. */
+	local.keys[0].key = ksk;
+	local.keys[0].role = MS_ROLE_KSK;
+	local.keys[1].key = other;
+	local.keys[1].role = MS_ROLE_KSK;
+	local.keys[1].public_only = true;
+	local.key_count = 2;
+	local.dnskeys[0] = ksk;
+	local.dnskeys[1] = other;
+	local.dnskey_count = 2;
+	uint16_t tags[4];
+	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 4), 1);
+	assert_int_equal(tags[0], ms_dnskey_tag(&ksk));
+	/* Not served (not published yet): not counted. */
+	local.dnskey_count = 0;
+	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 4), 0);
+	local.dnskey_count = 2;
+	cf.has_ksk = true;
+	cf.ksk = other;
+	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 4), 2);
+	assert_int_equal(tags[1], ms_dnskey_tag(&other));
+	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 1), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cds_none_at_both_is_fine),
+		cmocka_unit_test(cds_same_union_is_fine),
+		cmocka_unit_test(cds_one_side_only_is_a_mismatch),
+		cmocka_unit_test(cds_same_but_not_the_union_is_a_mismatch),
+		cmocka_unit_test(cds_set_helpers),
+		cmocka_unit_test(cds_ksk_tags_of_both_providers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
