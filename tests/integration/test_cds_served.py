@@ -67,7 +67,9 @@ def test_served_cds_cdnskey_classified(sync_pair_factory, sync_knot_factory, our
     # Once Cloudflare's KSK is known (its DNSSEC details), the finding is stable.
     pair.wait(pair.keys_in_step, pair.keys_timeout, "key exchange through the API")
     cf_ksk = int(pair.cf.keys(ZONE)["ksk"]["key_tag"])
-    pair.knot.wait_log(f"{cf_ksk})", CHECK_INTERVAL + MARGIN)
+    (our_ksk,) = pair.local_ksks()
+    both = " ".join(str(t) for t in sorted({cf_ksk, our_ksk.tag}))
+    pair.knot.wait_log(f"KSKs {both}", CHECK_INTERVAL + MARGIN)
     line = [ln for ln in cds_lines(pair) if needle in ln][-1]
     if ours == "always":
         assert "warning" in line.lower(), line
