@@ -1,8 +1,10 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "keymgr.h"
+#include "keys_cache.h"
 #include "local_dns.h"
 #include "observe_local.h"
 
@@ -94,7 +96,7 @@ static ms_rc_t observe_served(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *
 	return rc;
 }
 
-static ms_rc_t observe_keys(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err)
+static ms_rc_t list_keys(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err)
 {
 	ms_keymgr_ctx_t ctx = {
 		.kasp_db = zone->env.kasp_db,
@@ -117,14 +119,47 @@ static ms_rc_t observe_keys(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *er
 	return rc;
 }
 
-ms_rc_t ms_observe_local(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err)
+/* The key listing, from the cache when it cannot have changed (keys_cache.h). */
+static ms_rc_t observe_keys(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
+                            ms_local_view_t *view, ms_err_t *err)
+{
+	if (cache == NULL) {
+		return list_keys(zone, view, err);
+	}
+	char db[MS_PATH_MAX + 16];
+	snprintf(db, sizeof(db), "%s/data.mdb", zone->env.kasp_db);
+	int64_t wall = (int64_t)time(NULL);
+	uint64_t served = ms_local_served_fingerprint(view);
+	ms_file_stamp_t before, after;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t before_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	ms_file_stamp_read(db, &before);
+	if (ms_keys_cache_decide(cache, &before, served, now, wall, MS_KEYS_CACHE_MAX_AGE)
+	    != MS_KEYS_RELIST) {
+		memcpy(view->keys, cache->keys, cache->count * sizeof(view->keys[0]));
+		view->key_count = cache->count;
+		return MS_OK;
+	}
+	ms_rc_t rc = list_keys(zone, view, err);
+	ms_file_stamp_read(db, &after);
+	if (rc != MS_OK ||
+	    !ms_keys_cache_store(cache, view->keys, view->key_count, &before, &after, before_ns,
+	                         served, now, wall)) {
+		ms_keys_cache_clear(cache);
+	}
+	return rc;
+}
+
+ms_rc_t ms_observe_local(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
+                         ms_local_view_t *view, ms_err_t *err)
 {
 	memset(view, 0, sizeof(*view));
 	view->ns_editable = !zone->env.secondary;
 	view->max_ttl = zone->env.zone_max_ttl ? zone->env.zone_max_ttl : UNKNOWN_MAX_TTL;
 	ms_rc_t rc = observe_served(zone, view, err);
 	if (rc == MS_OK) {
-		rc = observe_keys(zone, view, err);
+		rc = observe_keys(zone, cache, now, view, err);
 	}
 	view->complete = (rc == MS_OK);
 	return rc;

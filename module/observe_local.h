@@ -7,10 +7,14 @@
 #pragma once
 
 #include "error.h"
+#include "keys_cache.h"
 #include "views.h"
 #include "zone.h"
 
-ms_rc_t ms_observe_local(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err);
+/* cache: the zone's key listing between passes (keys_cache.h), or NULL to
+ * run keymgr every time; now: monotonic seconds. */
+ms_rc_t ms_observe_local(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
+                         ms_local_view_t *view, ms_err_t *err);
 
 /* A short digest of what matters for syncing (serial, DNSKEY set, NS set),
  * so an event-driven pass can stop early when nothing changed. */

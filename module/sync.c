@@ -9,6 +9,7 @@
 #include "apply.h"
 #include "cf_client.h"
 #include "ds.h"
+#include "keys_cache.h"
 #include "ns_resolve.h"
 #include "observe_cf.h"
 #include "observe_local.h"
@@ -26,6 +27,7 @@
 struct ms_sync_zone {
 	ms_cf_client_t *client;
 	ms_cf_cache_t cf_cache;     /* zone object and settings, between passes */
+	ms_keys_cache_t keys_cache; /* the key listing, between passes */
 	unsigned pass_requests;     /* API requests of the running pass... */
 	unsigned pass_writes;       /* ...and how many of them changed something */
 	ms_zone_state_t state;
@@ -104,6 +106,7 @@ void ms_sync_zone_free(ms_zone_t *zone)
 	struct ms_sync_zone *s = zone->sync;
 	if (s != NULL) {
 		ms_cf_client_free(s->client);
+		ms_keys_cache_clear(&s->keys_cache);
 		free(s);
 		zone->sync = NULL;
 	}
@@ -467,6 +470,10 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 		/* Our writes (or a refused one) may have changed Cloudflare's settings. */
 		s->cf_cache.settings_known = false;
 	}
+	if (result.changes > 0 || result.failures > 0) {
+		/* ...and the key database (import, delete, hold): list it afresh. */
+		ms_keys_cache_clear(&s->keys_cache);
+	}
 	if (!zone->settings.dry_run) {
 		s->state = d->new_state;
 		ms_err_t save_err = { 0 };
@@ -494,7 +501,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 {
 	uint32_t interval = zone->settings.check_interval;
 	ms_err_t err = { 0 };
-	ms_rc_t rc = ms_observe_local(zone, &d->local, &err);
+	ms_rc_t rc = ms_observe_local(zone, &s->keys_cache, now, &d->local, &err);
 	bool routine = routine_due || s->recheck || s->holding;
 	uint64_t fp = ms_local_view_fingerprint(&d->local);
 	if (rc == MS_OK && !routine && fp == s->last_fingerprint && s->failures == 0) {
