@@ -51,9 +51,9 @@ static ms_rc_t sync_dir_of(const char *path, ms_err_t *err)
 	return rc == 0 ? MS_OK : io_error(err, "cannot sync directory", dir);
 }
 
-/* Write and sync the temporary file; closes fd. */
+/* Write (and with durable, sync) the temporary file; closes fd. */
 static ms_rc_t fill_temp(int fd, const char *tmp, const void *data, size_t len, mode_t mode,
-                         ms_err_t *err)
+                         bool durable, ms_err_t *err)
 {
 	ms_rc_t rc = MS_OK;
 	/* Whatever the umask did: mkstemp gives 0600, the caller may want more. */
@@ -61,7 +61,7 @@ static ms_rc_t fill_temp(int fd, const char *tmp, const void *data, size_t len, 
 		rc = io_error(err, "cannot set the mode of", tmp);
 	} else if (!write_all(fd, data, len)) {
 		rc = io_error(err, "cannot write", tmp);
-	} else if (fsync(fd) != 0) {
+	} else if (durable && fsync(fd) != 0) {
 		rc = io_error(err, "cannot sync", tmp);
 	}
 	if (close(fd) != 0 && rc == MS_OK) {
@@ -75,8 +75,8 @@ ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_e
 	return ms_state_file_write_mode(path, data, len, S_IRUSR | S_IWUSR, err);
 }
 
-ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len, mode_t mode,
-                                 ms_err_t *err)
+static ms_rc_t replace(const char *path, const void *data, size_t len, mode_t mode,
+                       bool durable, ms_err_t *err)
 {
 	char tmp[PATH_MAX];
 	if (path == NULL || path[0] == '\0' ||
@@ -87,7 +87,7 @@ ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len,
 	if (fd < 0) {
 		return io_error(err, "cannot create a temporary file beside", path);
 	}
-	ms_rc_t rc = fill_temp(fd, tmp, data, len, mode, err);
+	ms_rc_t rc = fill_temp(fd, tmp, data, len, mode, durable, err);
 	if (rc == MS_OK && rename(tmp, path) != 0) {
 		rc = io_error(err, "cannot rename the temporary file to", path);
 	}
@@ -95,7 +95,19 @@ ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return rc;
 	}
-	return sync_dir_of(path, err);
+	return durable ? sync_dir_of(path, err) : MS_OK;
+}
+
+ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len, mode_t mode,
+                                 ms_err_t *err)
+{
+	return replace(path, data, len, mode, true, err);
+}
+
+ms_rc_t ms_state_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                              ms_err_t *err)
+{
+	return replace(path, data, len, mode, false, err);
 }
 
 ms_rc_t ms_state_file_read(const char *path, char *buf, size_t cap, size_t *len, ms_err_t *err)

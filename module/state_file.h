@@ -19,6 +19,13 @@ ms_rc_t ms_state_file_write(const char *path, const void *data, size_t len, ms_e
 ms_rc_t ms_state_file_write_mode(const char *path, const void *data, size_t len, mode_t mode,
                                  ms_err_t *err);
 
+/* Atomic replacement without fsync, for files that are rebuilt after every
+ * pass anyway (the status file): readers still never see a torn file, but
+ * after a power loss the file may be an older one (or, on some file
+ * systems, empty) until the next pass rewrites it. */
+ms_rc_t ms_state_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                              ms_err_t *err);
+
 /* Read the whole of path into buf (NUL-terminated); *len gets its length.
  * MS_ENOTFOUND when there is no such file (a zone's first pass), MS_ETOOBIG
  * when it does not fit in cap - 1 bytes, MS_EIO on other failures. */

@@ -32,6 +32,8 @@ struct ms_sync_zone {
 	unsigned pass_writes;       /* ...and how many of them changed something */
 	ms_zone_state_t state;
 	bool state_loaded;
+	bool saved_known;           /* the state file holds what saved_digest says */
+	uint64_t saved_digest;      /* ms_zone_state_digest() of the file's content */
 	char state_path[MS_PATH_MAX + 64];
 	char marker[MS_CF_COMMENT_MAX + 1];
 	uint64_t last_fingerprint;
@@ -133,6 +135,8 @@ static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
 		            s->state_path, err.msg);
 		ms_zone_state_init(&s->state, zone->name);
 	}
+	s->saved_known = (rc == MS_OK);
+	s->saved_digest = ms_zone_state_digest(&s->state);
 	s->state_loaded = true;
 }
 
@@ -147,8 +151,15 @@ static ms_rc_t ensure_state_dir(const ms_zone_t *zone, ms_err_t *err)
 	return MS_OK;
 }
 
+/* Written (crash-safe: fsync, rename, fsync of the directory) only when
+ * what it keeps changed, not for every pass. */
 static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
 {
+	uint64_t d = ms_zone_state_digest(&s->state);
+	if (s->saved_known && d == s->saved_digest) {
+		return MS_OK;
+	}
+	s->saved_known = false;
 	ms_rc_t rc = ensure_state_dir(zone, err);
 	if (rc != MS_OK) {
 		return rc;
@@ -163,6 +174,10 @@ static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err
 		rc = ms_state_file_write(s->state_path, buf, len, err);
 	}
 	free(buf);
+	if (rc == MS_OK) {
+		s->saved_known = true;
+		s->saved_digest = d;
+	}
 	return rc;
 }
 

@@ -82,7 +82,8 @@ static ms_rc_t write_status(const ms_zone_t *zone, const ms_status_t *st, ms_err
 	size_t len = 0;
 	ms_rc_t rc = ms_status_format(st, buf, MS_STATUS_TEXT_MAX, &len, err);
 	if (rc == MS_OK) {
-		rc = ms_state_file_write_mode(path, buf, len, STATUS_MODE, err);
+		/* Rebuilt every pass: atomic, but not worth an fsync each time. */
+		rc = ms_state_file_replace(path, buf, len, STATUS_MODE, err);
 	}
 	free(buf);
 	return rc;

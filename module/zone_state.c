@@ -234,6 +234,60 @@ ms_rc_t ms_zone_state_format(const ms_zone_state_t *state, char *buf, size_t cap
 	return rc;
 }
 
+/* ---- digest ---- */
+
+static uint64_t mix(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull; /* FNV-1a */
+	}
+	return h;
+}
+
+static uint64_t mix_key(uint64_t h, const ms_dnskey_t *k)
+{
+	h = mix(h, &k->flags, sizeof(k->flags));
+	h = mix(h, &k->protocol, sizeof(k->protocol));
+	h = mix(h, &k->algorithm, sizeof(k->algorithm));
+	h = mix(h, &k->pubkey_len, sizeof(k->pubkey_len));
+	return mix(h, k->pubkey, k->pubkey_len < sizeof(k->pubkey) ? k->pubkey_len
+	                                                            : sizeof(k->pubkey));
+}
+
+static uint64_t mix_str(uint64_t h, const char *s)
+{
+	return mix(h, s, strlen(s) + 1);
+}
+
+uint64_t ms_zone_state_digest(const ms_zone_state_t *s)
+{
+	uint64_t h = mix_str(1469598103934665603ull, s->zone);
+	h = mix(h, &s->out_of_step_since, sizeof(s->out_of_step_since));
+	h = mix(h, &s->owned_count, sizeof(s->owned_count));
+	for (size_t i = 0; i < s->owned_count && i < MS_STATE_MAX_OWNED; i++) {
+		const ms_owned_record_t *o = &s->owned[i];
+		h = mix_str(h, o->id);
+		h = mix(h, &o->type, sizeof(o->type));
+		h = o->type == MS_RECORD_DNSKEY ? mix_key(h, &o->key) : mix_str(h, o->name);
+		h = mix(h, &o->since, sizeof(o->since));
+	}
+	h = mix(h, &s->cf_key_count, sizeof(s->cf_key_count));
+	for (size_t i = 0; i < s->cf_key_count && i < MS_STATE_MAX_CF_KEYS; i++) {
+		const ms_cf_key_state_t *k = &s->cf_keys[i];
+		h = mix_key(h, &k->key);
+		h = mix(h, &k->first_seen, sizeof(k->first_seen));
+		h = mix(h, &k->gone_since, sizeof(k->gone_since));
+		h = mix(h, &k->remove_after, sizeof(k->remove_after));
+		h = mix(h, &k->in_local_since, sizeof(k->in_local_since));
+	}
+	h = mix(h, &s->our_zsk_count, sizeof(s->our_zsk_count));
+	for (size_t i = 0; i < s->our_zsk_count && i < MS_STATE_MAX_OUR_ZSKS; i++) {
+		h = mix_key(h, &s->our_zsks[i].key);
+		h = mix(h, &s->our_zsks[i].confirmed_since, sizeof(s->our_zsks[i].confirmed_since));
+	}
+	return h;
+}
+
 /* ---- parse ---- */
 
 typedef struct {

@@ -89,6 +89,11 @@ void ms_zone_state_init(ms_zone_state_t *state, const char *zone);
 ms_rc_t ms_zone_state_format(const ms_zone_state_t *state, char *buf, size_t cap,
                              size_t *len, ms_err_t *err);
 
+/* Digest of what the state file must keep: everything it holds except the
+ * cloudflare_keys' last_seen times, which nothing decides on. The state file
+ * is rewritten (with fsync) only when this changes. */
+uint64_t ms_zone_state_digest(const ms_zone_state_t *state);
+
 /* Parse text[0..len) for zone (its name must match, case-insensitively).
  * On any error *state is left empty for zone, ready to use. */
 ms_rc_t ms_zone_state_parse(const char *text, size_t len, const char *zone,

@@ -79,6 +79,38 @@ static void roundtrip(void **state)
 	assert_string_equal(first, text);
 }
 
+/* The state file is rewritten only when its digest changes: every field
+ * it keeps counts, last_seen (a timestamp nothing decides on) does not. */
+static void digest_covers_all_but_last_seen(void **state)
+{
+	(void)state;
+	static ms_zone_state_t a, b;
+	sample(&a);
+	uint64_t d = ms_zone_state_digest(&a);
+	b = a;
+	b.cf_keys[0].last_seen += 600;
+	assert_true(ms_zone_state_digest(&b) == d);
+	b.awaited_count = 1; /* memory only, not in the file */
+	assert_true(ms_zone_state_digest(&b) == d);
+#define CHANGED(stmt) do { b = a; stmt; assert_true(ms_zone_state_digest(&b) != d); } while (0)
+	CHANGED(b.out_of_step_since = 0);
+	CHANGED(b.owned[0].since++);
+	CHANGED(b.owned[0].id[0] = 'x');
+	CHANGED(b.owned[0].key.pubkey[3] ^= 1);
+	CHANGED(b.owned[1].name[0] = 'm');
+	CHANGED(b.owned_count--);
+	CHANGED(b.cf_keys[0].first_seen++);
+	CHANGED(b.cf_keys[0].gone_since = 0);
+	CHANGED(b.cf_keys[0].remove_after++);
+	CHANGED(b.cf_keys[0].in_local_since++);
+	CHANGED(b.cf_keys[0].key.flags = 257);
+	CHANGED(b.cf_key_count = 0);
+	CHANGED(b.our_zsks[0].confirmed_since++);
+	CHANGED(b.our_zsk_count = 0);
+	CHANGED(b.zone[0] = 'f');
+#undef CHANGED
+}
+
 static void empty_state_text(void **state)
 {
 	(void)state;
@@ -315,6 +347,13 @@ static void file_write_read_replace(void **state)
 	assert_int_equal(ms_state_file_read(path, buf, 7, &len, &err), MS_ETOOBIG);
 	assert_non_null(strstr(err.msg, "larger than 6 bytes"));
 	assert_int_equal(ms_state_file_read(path, buf, 8, &len, NULL), MS_OK);
+	/* Without fsync (the status file): the same atomic replacement. */
+	assert_int_equal(ms_state_file_replace(path, "third", 5, 0644, NULL), MS_OK);
+	assert_int_equal(ms_state_file_read(path, buf, sizeof(buf), &len, NULL), MS_OK);
+	assert_string_equal(buf, "third");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(entries_in_dir(), 1);
 }
 
 static void file_errors(void **state)
@@ -360,6 +399,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip),
+		cmocka_unit_test(digest_covers_all_but_last_seen),
 		cmocka_unit_test(empty_state_text),
 		cmocka_unit_test(text_holds_public_data_only),
 		cmocka_unit_test(largest_state_fits),
