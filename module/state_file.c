@@ -16,6 +16,14 @@ static ms_rc_t io_error(ms_err_t *err, const char *what, const char *path)
 	return ms_err_set(err, MS_EIO, "%s %s: %s", what, path, strerror(errno));
 }
 
+ms_rc_t ms_state_dir_ensure(const char *dir, ms_err_t *err)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		return io_error(err, "cannot create", dir);
+	}
+	return MS_OK;
+}
+
 static bool write_all(int fd, const char *data, size_t len)
 {
 	while (len > 0) {

@@ -10,6 +10,10 @@
 
 #include "error.h"
 
+/* Create directory dir (mode 0700) unless it exists: the per-zone state
+ * directory, made on first use. MS_EIO with the reason on failure. */
+ms_rc_t ms_state_dir_ensure(const char *dir, ms_err_t *err);
+
 /* Replace path with data: write a temporary file (mode 0600) in the same
  * directory, fsync it, rename it over path, fsync the directory. On failure
  * path is unchanged and no temporary file is left behind. */

@@ -1,8 +1,6 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -140,17 +138,6 @@ static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
 	s->state_loaded = true;
 }
 
-/* The state directory also holds the key files handed to keymgr, which the
- * first pass may need before any state was saved. */
-static ms_rc_t ensure_state_dir(const ms_zone_t *zone, ms_err_t *err)
-{
-	if (mkdir(zone->env.state_dir, 0700) != 0 && errno != EEXIST) {
-		return ms_err_set(err, MS_EIO, "cannot create %s: %s", zone->env.state_dir,
-		                  strerror(errno));
-	}
-	return MS_OK;
-}
-
 /* Written (crash-safe: fsync, rename, fsync of the directory) only when
  * what it keeps changed, not for every pass. */
 static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
@@ -160,7 +147,7 @@ static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err
 		return MS_OK;
 	}
 	s->saved_known = false;
-	ms_rc_t rc = ensure_state_dir(zone, err);
+	ms_rc_t rc = ms_state_dir_ensure(zone->env.state_dir, err);
 	if (rc != MS_OK) {
 		return rc;
 	}
@@ -576,7 +563,10 @@ double ms_sync_pass(ms_zone_t *zone, double now, bool routine)
 	if (!s->state_loaded) {
 		load_state(zone, s);
 		ms_err_t dir_err = { 0 };
-		(void)ensure_state_dir(zone, &dir_err); /* save_state() reports a failure */
+		/* The state directory also holds the key files handed to keymgr,
+		 * which this pass may need before any state was saved;
+		 * save_state() reports a failure. */
+		(void)ms_state_dir_ensure(zone->env.state_dir, &dir_err);
 	}
 	pass_data_t *d = calloc(1, sizeof(*d));
 	if (d == NULL) {

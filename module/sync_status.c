@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,16 +70,16 @@ static ms_rc_t write_status(const ms_zone_t *zone, const ms_status_t *st, ms_err
 {
 	char path[MS_PATH_MAX + MS_DNAME_MAX + 16];
 	status_path(zone, path, sizeof(path));
-	if (mkdir(zone->env.state_dir, 0700) != 0 && errno != EEXIST) {
-		return ms_err_set(err, MS_EIO, "cannot create %s: %s", zone->env.state_dir,
-		                  strerror(errno));
+	ms_rc_t rc = ms_state_dir_ensure(zone->env.state_dir, err);
+	if (rc != MS_OK) {
+		return rc;
 	}
 	char *buf = malloc(MS_STATUS_TEXT_MAX);
 	if (buf == NULL) {
 		return ms_err_set(err, MS_ENOMEM, "out of memory");
 	}
 	size_t len = 0;
-	ms_rc_t rc = ms_status_format(st, buf, MS_STATUS_TEXT_MAX, &len, err);
+	rc = ms_status_format(st, buf, MS_STATUS_TEXT_MAX, &len, err);
 	if (rc == MS_OK) {
 		/* Rebuilt every pass: atomic, but not worth an fsync each time. */
 		rc = ms_state_file_replace(path, buf, len, STATUS_MODE, err);
