@@ -3,29 +3,11 @@
 #include <string.h>
 
 #include "cds.h"
+#include "key_tags.h"
 
 bool ms_cds_add_tag(uint16_t *tags, size_t *count, uint16_t tag)
 {
-	for (size_t i = 0; i < *count; i++) {
-		if (tags[i] == tag) {
-			return true;
-		}
-	}
-	if (*count >= MS_CDS_MAX_TAGS) {
-		return false;
-	}
-	tags[(*count)++] = tag;
-	return true;
-}
-
-static bool has_tag(const uint16_t *tags, size_t count, uint16_t tag)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (tags[i] == tag) {
-			return true;
-		}
-	}
-	return false;
+	return ms_key_tags_add(tags, count, MS_CDS_MAX_TAGS, tag);
 }
 
 /* Same tags, in any order (lists hold no duplicates). */
@@ -35,7 +17,7 @@ static bool same_tags(const uint16_t *a, size_t na, const uint16_t *b, size_t nb
 		return false;
 	}
 	for (size_t i = 0; i < na; i++) {
-		if (!has_tag(b, nb, a[i])) {
+		if (!ms_key_tags_has(b, nb, a[i])) {
 			return false;
 		}
 	}
@@ -51,7 +33,7 @@ bool ms_cds_set_equal(const ms_cds_set_t *a, const ms_cds_set_t *b)
 static bool holds_all(const uint16_t *tags, size_t count, const uint16_t *want, size_t nwant)
 {
 	for (size_t i = 0; i < nwant; i++) {
-		if (!has_tag(tags, count, want[i])) {
+		if (!ms_key_tags_has(tags, count, want[i])) {
 			return false;
 		}
 	}
@@ -154,13 +136,13 @@ size_t ms_cds_ksk_tags(const ms_local_view_t *local, const ms_cf_view_t *cf, uin
 			served |= ms_dnskey_equal(&local->dnskeys[j], &key->key);
 		}
 		uint16_t tag = ms_dnskey_tag(&key->key);
-		if (served && !has_tag(tags, n, tag)) {
+		if (served && !ms_key_tags_has(tags, n, tag)) {
 			tags[n++] = tag;
 		}
 	}
 	if (cf->has_ksk && n < cap) {
 		uint16_t tag = ms_dnskey_tag(&cf->ksk);
-		if (!has_tag(tags, n, tag)) {
+		if (!ms_key_tags_has(tags, n, tag)) {
 			tags[n++] = tag;
 		}
 	}

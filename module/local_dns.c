@@ -13,6 +13,7 @@
 
 #include <libknot/libknot.h>
 
+#include "key_tags.h"
 #include "local_dns.h"
 
 #define WIRE_MAX 65535
@@ -200,20 +201,6 @@ ms_rc_t ms_local_dns_build_query(const char *zone, uint16_t qtype, uint16_t id,
 }
 
 /* ---- answer ----------------------------------------------------------- */
-
-static bool add_tag(uint16_t *tags, size_t *count, uint16_t tag)
-{
-	for (size_t i = 0; i < *count; i++) {
-		if (tags[i] == tag) {
-			return true;
-		}
-	}
-	if (*count >= MS_LOCAL_DNS_MAX_SIGS) {
-		return false;
-	}
-	tags[(*count)++] = tag;
-	return true;
-}
 
 typedef struct {
 	uint32_t ttl;
@@ -424,7 +411,8 @@ ms_rc_t ms_local_dns_parse(const uint8_t *wire, size_t len, const char *zone, ui
 					                "signer", what);
 					goto done;
 				}
-				if (!add_tag(c->sig_tags, &c->sig_count, knot_rrsig_key_tag(rd))) {
+				if (!ms_key_tags_add(c->sig_tags, &c->sig_count, MS_LOCAL_DNS_MAX_SIGS,
+				                     knot_rrsig_key_tag(rd))) {
 					rc = ms_err_set(err, MS_ETOOBIG, "%s: more than %d RRSIGs", what,
 					                MS_LOCAL_DNS_MAX_SIGS);
 					goto done;

@@ -112,6 +112,8 @@ static void cds_set_helpers(void **state)
 		assert_true(ms_cds_add_tag(d.cds, &d.cds_count, t));
 	}
 	assert_false(ms_cds_add_tag(d.cds, &d.cds_count, 65000));
+	assert_true(ms_cds_add_tag(d.cds, &d.cds_count, OURS)); /* there already */
+	assert_int_equal(d.cds_count, MS_CDS_MAX_TAGS);
 	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_NONE), "none");
 	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_UNION), "union");
 	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_MISMATCH), "mismatch");
