@@ -26,17 +26,11 @@
 #                 configured in place (scripts/vpath-build.sh)
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${MS_FUZZ_BUILDDIR:-$SRCDIR/build-fuzz}
-mkdir -p "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
-OBJ=$BUILD/obj
+. "$SRCDIR/scripts/vpath-build.sh"
+ms_vpath_builddir "${MS_FUZZ_BUILDDIR:-$SRCDIR/build-fuzz}"
 SECONDS_EACH=${FUZZ_SECONDS:-20}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
-start=$(date +%s)
-
-say() { echo "test-fuzz: $*"; }
-die() { echo "test-fuzz: $*" >&2; exit 2; }
 
 CC=${FUZZ_CC:-}
 if [ -z "$CC" ]; then
@@ -46,12 +40,8 @@ fi
 command -v "$CC" >/dev/null || die "no $CC: apt-get install clang-14 libclang-rt-14-dev (scripts/install-deps.sh)"
 
 # ---- sources, configure, build (scripts/vpath-build.sh) ----------------------
-. "$SRCDIR/scripts/vpath-build.sh"
-ms_vpath_sources "$SRCDIR" "$BUILD"
-ms_vpath_configure "$OBJ" "$SRC" --enable-fuzzing --without-cmocka CC="$CC"
-make -C "$OBJ" --no-print-directory -j"$(nproc)" fuzz-targets
-touch "$OBJ/.ms-built"
-say "built in $(( $(date +%s) - start )) s"
+ms_vpath_prepare "$SRCDIR" --enable-fuzzing --without-cmocka CC="$CC"
+ms_vpath_make fuzz-targets
 
 if [ $# -gt 0 ]; then
 	targets=$*

@@ -22,17 +22,11 @@
 #              configured in place (scripts/vpath-build.sh)
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${MS_SAN_BUILDDIR:-$SRCDIR/build-asan}
-mkdir -p "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
-OBJ=$BUILD/obj
+. "$SRCDIR/scripts/vpath-build.sh"
+ms_vpath_builddir "${MS_SAN_BUILDDIR:-$SRCDIR/build-asan}"
 LOGS=$BUILD/logs
 PYTMP=$BUILD/pytest
 PRELOAD=$BUILD/preload
-start=$(date +%s)
-
-say() { echo "test-sanitizers: $*"; }
-die() { echo "test-sanitizers: $*" >&2; exit 2; }
 
 case $BUILD in
 *[[:space:]:\'\"]*) die "$BUILD: LD_PRELOAD cannot name files under a path with blanks, colons or quotes" ;;
@@ -42,14 +36,10 @@ LIBASAN=$(gcc -print-file-name=libasan.so)
 LIBASAN=$(readlink -f "$LIBASAN")
 
 # ---- sources, configure, build (scripts/vpath-build.sh) ----------------------
-. "$SRCDIR/scripts/vpath-build.sh"
-ms_vpath_sources "$SRCDIR" "$BUILD"
-ms_vpath_configure "$OBJ" "$SRC" --enable-sanitizers CC=gcc
+ms_vpath_prepare "$SRCDIR" --enable-sanitizers CC=gcc
 grep -q '^SANITIZER_CFLAGS = -fsanitize=' "$OBJ/Makefile" ||
 	die "$OBJ is configured without --enable-sanitizers"
-make -C "$OBJ" --no-print-directory -j"$(nproc)"
-touch "$OBJ/.ms-built"
-say "built in $(( $(date +%s) - start )) s"
+ms_vpath_make all
 
 # ---- the shim preloaded with libasan ----------------------------------------
 # libasan, preloaded into an uninstrumented program, initializes itself on the

@@ -1,7 +1,44 @@
 # shellcheck shell=sh
 # Out-of-tree (VPATH) builds for the extra test passes: sourced by
-# scripts/test-sanitizers.sh and scripts/test-fuzz.sh, which define say().
-#
+# scripts/test-sanitizers.sh and scripts/test-fuzz.sh. In order:
+#   ms_vpath_builddir DIR            BUILD, OBJ, start; say() and die()
+#   ms_vpath_prepare SRCDIR ARGS...  sources (SRC) and a configured OBJ
+#   ms_vpath_make TARGET             the build itself
+# (ms_vpath_sources and ms_vpath_configure are the steps of ms_vpath_prepare).
+
+# say MESSAGE, die MESSAGE: a line prefixed with the script's name, e.g.
+# "test-fuzz: ..."; die writes it to stderr and exits 2.
+say() { echo "$(basename "$0" .sh): $*"; }
+die() { echo "$(basename "$0" .sh): $*" >&2; exit 2; }
+
+# ms_vpath_builddir DIR
+#   Creates DIR and sets BUILD to its absolute path, OBJ to BUILD/obj (the
+#   build) and start to the current time (for the elapsed times reported).
+ms_vpath_builddir() {
+	mkdir -p "$1"
+	BUILD=$(cd "$1" && pwd)
+	OBJ=$BUILD/obj
+	start=$(date +%s)
+}
+
+# ms_vpath_prepare SRCDIR CONFIGURE-ARGUMENTS...
+#   ms_vpath_sources SRCDIR BUILD, then ms_vpath_configure OBJ SRC with
+#   those arguments (after ms_vpath_builddir).
+ms_vpath_prepare() {
+	ms_vpath_sources "$1" "$BUILD"
+	shift
+	ms_vpath_configure "$OBJ" "$SRC" "$@"
+}
+
+# ms_vpath_make TARGET
+#   Builds TARGET (all: everything `make` builds) in OBJ, marks OBJ as built (see
+#   ms_vpath_configure) and says how long preparing and building took.
+ms_vpath_make() {
+	make -C "$OBJ" --no-print-directory -j"$(nproc)" "$1"
+	touch "$OBJ/.ms-built"
+	say "built in $(( $(date +%s) - start )) s"
+}
+
 # ms_vpath_sources SRCDIR BUILD
 #   Sets SRC to the sources to build from: SRCDIR itself, or, when SRCDIR is
 #   configured in place (automake then refuses a VPATH build; CI's
