@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cds.h"
+#include "unit_fixtures.h"
 
 #define OURS 11111
 #define CF   2371
@@ -120,34 +121,21 @@ static void cds_set_helpers(void **state)
 	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_UNCHECKED), "unchecked");
 }
 
-static ms_dnskey_t key_b64(uint16_t flags, const char *b64)
-{
-	ms_dnskey_t k;
-	assert_int_equal(ms_dnskey_from_b64(flags, 3, 13, b64, &k, NULL), MS_OK);
-	return k;
-}
-
 static void cds_ksk_tags_of_both_providers(void **state)
 {
 	(void)state;
 	static ms_local_view_t local;
 	static ms_cf_view_t cf;
-	memset(&local, 0, sizeof(local));
-	memset(&cf, 0, sizeof(cf));
-	ms_dnskey_t ksk = key_b64(257, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
-	                               "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
-	ms_dnskey_t other = key_b64(257, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
-	                                 "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+	fx_views_clear(&local, &cf);
+	ms_dnskey_t ksk = fx_key(257, 13, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+	                                  "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
+	ms_dnskey_t other = fx_key(257, 13, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
+	                                    "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
 	/* Ours, served: counted. Imported (public-only): not ours. ZSK: not a KSK. */
-	local.keys[0].key = ksk;
-	local.keys[0].role = MS_ROLE_KSK;
-	local.keys[1].key = other;
-	local.keys[1].role = MS_ROLE_KSK;
-	local.keys[1].public_only = true;
-	local.key_count = 2;
-	local.dnskeys[0] = ksk;
-	local.dnskeys[1] = other;
-	local.dnskey_count = 2;
+	fx_local_key(&local, ksk, MS_ROLE_KSK, false);
+	fx_local_key(&local, other, MS_ROLE_KSK, true);
+	fx_local_serve(&local, ksk);
+	fx_local_serve(&local, other);
 	uint16_t tags[4];
 	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 4), 1);
 	assert_int_equal(tags[0], ms_dnskey_tag(&ksk));

@@ -11,21 +11,15 @@
 #include <string.h>
 
 #include "ds.h"
+#include "unit_fixtures.h"
 
 #define CF_KSK_B64 "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="
 #define CF_KSK_DS  "C988EC423E3880EB8DD8A46FE06CA230EE23F35B578D64E78B29C3E1C83D245A"
 
-static ms_dnskey_t key_b64(uint16_t flags, long alg, const char *b64)
-{
-	ms_dnskey_t k;
-	assert_int_equal(ms_dnskey_from_b64(flags, 3, alg, b64, &k, NULL), MS_OK);
-	return k;
-}
-
 static void ds_rfc4509_vector(void **state)
 {
 	(void)state;
-	ms_dnskey_t k = key_b64(256, 5,
+	ms_dnskey_t k = fx_key(256, 5,
 	        "AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZ"
 	        "DRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9Xzc"
 	        "nOf+EPbtG9DMBmADjFDc2w/rljwvFw==");
@@ -42,7 +36,7 @@ static void ds_rfc4509_vector(void **state)
 static void ds_cloudflare_example_and_format(void **state)
 {
 	(void)state;
-	ms_dnskey_t k = key_b64(257, 13, CF_KSK_B64);
+	ms_dnskey_t k = fx_key(257, 13, CF_KSK_B64);
 	ms_ds_t ds;
 	assert_int_equal(ms_ds_from_dnskey("example.com", &k, &ds, NULL), MS_OK);
 	char text[MS_DS_TEXT_MAX];
@@ -61,7 +55,7 @@ static void ds_cloudflare_example_and_format(void **state)
 static void ds_refuses_non_zone_key_and_bad_name(void **state)
 {
 	(void)state;
-	ms_dnskey_t k = key_b64(257, 13, CF_KSK_B64);
+	ms_dnskey_t k = fx_key(257, 13, CF_KSK_B64);
 	k.flags = 1;                               /* SEP without the zone-key bit */
 	ms_ds_t ds;
 	ms_err_t err = { 0 };
@@ -75,28 +69,22 @@ static void ds_report_ours_then_cloudflares(void **state)
 	(void)state;
 	static ms_local_view_t local;
 	static ms_cf_view_t cf;
-	memset(&local, 0, sizeof(local));
-	memset(&cf, 0, sizeof(cf));
-	ms_dnskey_t ours = key_b64(257, 13, CF_KSK_B64);
+	fx_views_clear(&local, &cf);
+	ms_dnskey_t ours = fx_key(257, 13, CF_KSK_B64);
 	ours.pubkey[0] ^= 1;                       /* another key */
 	ms_dnskey_t zsk = ours;
 	zsk.flags = 256;
-	ms_dnskey_t theirs = key_b64(257, 13, CF_KSK_B64);
+	ms_dnskey_t theirs = fx_key(257, 13, CF_KSK_B64);
 	ms_dnskey_t foreign = ours;
 	foreign.pubkey[1] ^= 1;                    /* served, public-only: not ours */
-	local.dnskeys[0] = zsk;
-	local.dnskeys[1] = ours;
-	local.dnskeys[2] = theirs;                 /* Cloudflare's KSK, imported */
-	local.dnskeys[3] = foreign;
-	local.dnskey_count = 4;
-	local.keys[0].key = ours;
-	local.keys[0].role = MS_ROLE_KSK;
-	local.keys[1].key = zsk;
-	local.keys[2].key = theirs;
-	local.keys[2].public_only = true;
-	local.keys[3].key = foreign;
-	local.keys[3].public_only = true;
-	local.key_count = 4;
+	fx_local_serve(&local, zsk);
+	fx_local_serve(&local, ours);
+	fx_local_serve(&local, theirs);            /* Cloudflare's KSK, imported */
+	fx_local_serve(&local, foreign);
+	fx_local_key(&local, ours, MS_ROLE_KSK, false);
+	fx_local_key(&local, zsk, MS_ROLE_ZSK, false);
+	fx_local_key(&local, theirs, MS_ROLE_ZSK, true);
+	fx_local_key(&local, foreign, MS_ROLE_ZSK, true);
 	ms_ds_t ds[MS_DS_MAX];
 	/* Without Cloudflare's KSK: only ours. */
 	assert_int_equal(ms_ds_report("example.com", &local, &cf, ds, MS_DS_MAX), 1);

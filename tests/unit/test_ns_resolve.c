@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ns_resolve.h"
+#include "unit_fixtures.h"
 
 /* ---- a tiny wire writer for answers ---- */
 
@@ -147,10 +148,18 @@ static void query_asks_recursion(void **state)
 
 #define NS "kai.ns.cloudflare.com"
 
-static ms_rc_t parse(const wire_t *w, uint16_t qtype, size_t *count, uint32_t *ttl,
-                     struct sockaddr_storage *out)
+/* What ms_ns_resolve_parse() fills (room for 2 addresses), and text for one. */
+typedef struct {
+	struct sockaddr_storage out[2];
+	size_t count;
+	uint32_t ttl;
+	char ip[INET6_ADDRSTRLEN];
+} answer_t;
+
+static ms_rc_t parse(const wire_t *w, uint16_t qtype, answer_t *a)
 {
-	return ms_ns_resolve_parse(w->b, w->n, NS, qtype, 7, 5353, out, 2, count, ttl, NULL);
+	return ms_ns_resolve_parse(w->b, w->n, NS, qtype, 7, 5353, a->out, 2, &a->count, &a->ttl,
+	                           NULL);
 }
 
 static void answer_addresses_and_ttl(void **state)
@@ -162,16 +171,13 @@ static void answer_addresses_and_ttl(void **state)
 	rr_a(&w, "other.example", 10, "192.0.2.66");   /* not ours: ignored */
 	rr_a(&w, NS, 120, "192.0.2.2");
 	rr_a(&w, NS, 120, "192.0.2.3");                /* over the cap of 2 */
-	struct sockaddr_storage out[2];
-	size_t count = 0;
-	uint32_t ttl = 0;
-	char ip[INET6_ADDRSTRLEN];
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_OK);
-	assert_int_equal(count, 2);
-	assert_string_equal(ip_of(&out[0], ip), "192.0.2.1");
-	assert_string_equal(ip_of(&out[1], ip), "192.0.2.2");
-	assert_int_equal(port_of(&out[0]), 5353);
-	assert_int_equal(ttl, 120);
+	answer_t a = { .count = 0 };
+	assert_int_equal(parse(&w, 1, &a), MS_OK);
+	assert_int_equal(a.count, 2);
+	assert_string_equal(ip_of(&a.out[0], a.ip), "192.0.2.1");
+	assert_string_equal(ip_of(&a.out[1], a.ip), "192.0.2.2");
+	assert_int_equal(port_of(&a.out[0]), 5353);
+	assert_int_equal(a.ttl, 120);
 }
 
 static void answer_follows_cname(void **state)
@@ -182,52 +188,45 @@ static void answer_follows_cname(void **state)
 	rr_cname(&w, NS, 50, "alias.example");
 	rr_cname(&w, "alias.example", 3600, "host.example");
 	rr_a(&w, "host.example", 600, "203.0.113.9");
-	struct sockaddr_storage out[2];
-	size_t count = 0;
-	uint32_t ttl = 0;
-	char ip[INET6_ADDRSTRLEN];
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_OK);
-	assert_int_equal(count, 1);
-	assert_string_equal(ip_of(&out[0], ip), "203.0.113.9");
-	assert_int_equal(ttl, 50);
+	answer_t a = { .count = 0 };
+	assert_int_equal(parse(&w, 1, &a), MS_OK);
+	assert_int_equal(a.count, 1);
+	assert_string_equal(ip_of(&a.out[0], a.ip), "203.0.113.9");
+	assert_int_equal(a.ttl, 50);
 }
 
 static void answer_nodata_nxdomain_servfail(void **state)
 {
 	(void)state;
 	wire_t w;
-	struct sockaddr_storage out[2];
-	size_t count = 9;
-	uint32_t ttl = 0;
+	answer_t a = { .count = 9 };
 	header(&w, 7, 0, NS, 28, 0);
-	assert_int_equal(parse(&w, 28, &count, &ttl, out), MS_OK);
-	assert_int_equal(count, 0);
+	assert_int_equal(parse(&w, 28, &a), MS_OK);
+	assert_int_equal(a.count, 0);
 	header(&w, 7, 3, NS, 1, 0);
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_ENOTFOUND);
+	assert_int_equal(parse(&w, 1, &a), MS_ENOTFOUND);
 	header(&w, 7, 2, NS, 1, 0);
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_ETRANSPORT);
+	assert_int_equal(parse(&w, 1, &a), MS_ETRANSPORT);
 }
 
 static void answer_not_to_our_question(void **state)
 {
 	(void)state;
 	wire_t w;
-	struct sockaddr_storage out[2];
-	size_t count = 0;
-	uint32_t ttl = 0;
+	answer_t a = { .count = 0 };
 	header(&w, 8, 0, NS, 1, 1);                        /* another id */
 	rr_a(&w, NS, 60, "192.0.2.1");
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_EPARSE);
+	assert_int_equal(parse(&w, 1, &a), MS_EPARSE);
 	header(&w, 7, 0, "lia.ns.cloudflare.com", 1, 1);   /* another name */
 	rr_a(&w, "lia.ns.cloudflare.com", 60, "192.0.2.1");
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_EPARSE);
+	assert_int_equal(parse(&w, 1, &a), MS_EPARSE);
 	header(&w, 7, 0, NS, 1, 1);
 	rr(&w, NS, 1, 60, "\x01\x02\x03", 3);             /* a short A record */
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_EPARSE);
-	assert_int_equal(count, 0);
+	assert_int_equal(parse(&w, 1, &a), MS_EPARSE);
+	assert_int_equal(a.count, 0);
 	header(&w, 7, 0, NS, 1, 0);
 	w.b[2] &= 0x7f;                                    /* not a response */
-	assert_int_equal(parse(&w, 1, &count, &ttl, out), MS_EPARSE);
+	assert_int_equal(parse(&w, 1, &a), MS_EPARSE);
 }
 
 /* ---- cache ---- */
@@ -256,27 +255,6 @@ static void cache_fresh_only_for_same_names(void **state)
 
 /* ---- bounded and abortable ---- */
 
-typedef struct {
-	atomic_bool *flag;
-	int delay_ms;
-} later_t;
-
-static void *set_later(void *arg)
-{
-	later_t *l = arg;
-	struct timespec ts = { 0, (long)l->delay_ms * 1000000L };
-	nanosleep(&ts, NULL);
-	atomic_store(l->flag, true);
-	return NULL;
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void silent_resolver_abort_and_timeout(void **state)
 {
 	(void)state;
@@ -297,23 +275,22 @@ static void silent_resolver_abort_and_timeout(void **state)
 
 	/* Unload: the worker must stop within 100 ms. */
 	atomic_bool abort_flag = false;
-	later_t l = { &abort_flag, 30 };
-	pthread_t th;
-	pthread_create(&th, NULL, set_later, &l);
-	double t0 = mono();
+	fx_flag_later_t l;
+	fx_flag_later_start(&l, &abort_flag, 30);
+	double t0 = fx_mono();
 	assert_int_equal(ms_ns_resolve(&resolver, 1, names, 1, 53, &abort_flag, &out, &ttl, &err),
 	                 MS_EABORTED);
-	double took = mono() - l.delay_ms / 1000.0 - t0;
-	pthread_join(th, NULL);
+	double took = fx_mono() - l.after_ms / 1000.0 - t0;
+	fx_flag_later_join(&l);
 	assert_true(took < 0.1);
 	assert_int_equal(out.addr_count, 0);
 
 	/* No abort: bounded by the per-query timeout. */
 	atomic_store(&abort_flag, false);
-	t0 = mono();
+	t0 = fx_mono();
 	assert_int_equal(ms_ns_resolve(&resolver, 1, names, 1, 53, &abort_flag, &out, &ttl, &err),
 	                 MS_ETIMEOUT);
-	took = mono() - t0;
+	took = fx_mono() - t0;
 	assert_true(took < MS_NS_RESOLVE_TIMEOUT_MS / 1000.0 + 0.5);
 	assert_non_null(strstr(err.msg, NS));
 	close(fd);
