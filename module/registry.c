@@ -87,10 +87,13 @@ static const char *zone_file_base(const ms_zone_t *z)
 }
 
 /* Zone file flushes name the zone; the key database is the fallback when
- * knotd does not flush (zonefile-sync other than 0) or the path is unknown. */
+ * knotd does not flush (zonefile-sync other than 0) or the path is unknown.
+ * Without either path there is nothing to watch (the periodic check still
+ * runs). */
 static bool watches_kasp(const ms_zone_t *z)
 {
-	return z->env.zone_file[0] == '\0' || z->env.zonefile_sync != 0;
+	return z->env.kasp_db[0] != '\0' &&
+	       (z->env.zone_file[0] == '\0' || z->env.zonefile_sync != 0);
 }
 
 static void watch_zone(ms_zone_t *z, bool add)
