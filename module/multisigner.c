@@ -331,6 +331,7 @@ static int zone_init(knotd_mod_t *mod, ms_zone_t *zone)
 		return KNOT_ENOMEM;
 	}
 	atomic_init(&zone->abort, false);
+	atomic_init(&zone->control_seen, false);
 	zone->hooks = (ms_zone_hooks_t){ .opaque = mod, .log = hook_log, .count = hook_count };
 	ms_knot_env_read(mod, &zone->env);
 	int ret = read_settings(mod, &zone->settings);

@@ -289,7 +289,10 @@ static void *worker_main(void *arg)
 		pick_t p;
 		pick(ms_now(), &p);
 		double wait = (p.zone != NULL && p.cls == MS_SCHED_ROUTINE) ? budget_wait() : 0;
-		if (p.zone != NULL && wait <= 0) {
+		/* knotd is shutting down: no new pass (it would act on a zone
+		 * knotd is about to free); unload wakes us to stop. */
+		bool stopping = p.zone != NULL && ms_zone_knotd_stopping(p.zone);
+		if (p.zone != NULL && wait <= 0 && !stopping) {
 			run_pass(p.zone, p.cls, p.factor);
 			continue;
 		}
@@ -301,7 +304,8 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&reg.done_lock);
 			/* Until the budget has refilled, or a change is due. */
 			double refilled = ms_now() + wait;
-			p.wake = refilled < p.change_at ? refilled : p.change_at;
+			p.wake = stopping ? ms_now() + MAX_SLEEP_MS / 1000.0
+			       : refilled < p.change_at ? refilled : p.change_at;
 		}
 		sleep_until(p.wake);
 	}

@@ -1,10 +1,24 @@
 #include <stdarg.h>
+#include <sys/stat.h>
 
 #include "zone.h"
 
+bool ms_zone_knotd_stopping(ms_zone_t *z)
+{
+	struct stat st;
+	if (z->env.control_socket[0] == '\0') {
+		return false; /* unknown: behave as if knotd runs */
+	}
+	if (stat(z->env.control_socket, &st) == 0) {
+		atomic_store(&z->control_seen, true);
+		return false;
+	}
+	return atomic_load(&z->control_seen);
+}
+
 void ms_zone_log(ms_zone_t *z, int priority, const char *fmt, ...)
 {
-	if (z->hooks.log == NULL) {
+	if (z->hooks.log == NULL || atomic_load(&z->abort) || ms_zone_knotd_stopping(z)) {
 		return;
 	}
 	va_list ap;

@@ -51,9 +51,25 @@ typedef struct ms_zone {
 	atomic_bool superseded; /* a newer instance for the same zone exists */
 	atomic_bool removed;
 	bool registered;        /* ms_registry_add() succeeded */
+
+	/* knotd's control socket existed at some point: its absence now means
+	 * knotd is shutting down (ms_zone_knotd_stopping()). */
+	atomic_bool control_seen;
 } ms_zone_t;
 
-/* Logging and counting from anywhere below the glue. */
+/* Logging and counting from anywhere below the glue. knotd prints a line
+ * with the zone name it owns, and frees that name before it unloads the
+ * module (a zone dropped or replaced on reload, every zone at shutdown:
+ * knotd 3.2 and 3.4 alike, doc/knot-versions.md). So nothing is logged for
+ * a zone that is being replaced or removed (abort set), nor once knotd is
+ * shutting down: the line is dropped. */
 void ms_zone_log(ms_zone_t *z, int priority, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Whether knotd is shutting down: the control socket it had bound is gone.
+ * knotd removes it when its control loop ends, before it stops its threads,
+ * writes the timer database and frees the zones; until it was first seen
+ * (knotd 3.2 and 3.4 bind it after loading the zones) this is false. One
+ * stat(), no waiting. */
+bool ms_zone_knotd_stopping(ms_zone_t *z);
 void ms_zone_count(ms_zone_t *z, ms_counter_t counter, uint64_t delta);
