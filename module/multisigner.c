@@ -394,7 +394,7 @@ int multisigner_load(knotd_mod_t *mod)
 
 void multisigner_unload(knotd_mod_t *mod)
 {
-	/* No logging here: knotd 3.2 may hand us a stale zone name during reload. */
+	/* No logging here: knotd (3.2 and 3.4) has freed the zone's name by now. */
 	ms_zone_t *zone = knotd_mod_ctx(mod);
 	if (zone != NULL) {
 		ms_registry_remove(zone);

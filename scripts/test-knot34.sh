@@ -33,13 +33,12 @@ BUILD=${MS_KNOT34_BUILDDIR:-$SRCDIR/build-knot34}
 SUITE=trixie
 # A representative set (doc/knot-versions.md): module loading and settings,
 # samples, install, the local adapters against knotd 3.4's keymgr and knotc,
-# the C client, every sync test (not yet reload and stop during an API call:
-# known defects, doc/knot-versions.md), a local
+# the C client, every sync test, reload and stop during an API call, a local
 # rollover through the gate during an API outage, a rollover of a zone fed by
 # zone transfer, and validation through real resolvers across rollovers on
 # both sides.
 DEFAULT_TESTS="test_foundation.py test_samples.py test_install.py test_local_adapters.py
-test_client.py test_sync.py
+test_client.py test_sync.py test_sync_reload.py
 test_sync_rollover.py::test_rollover_gate_holds_new_zsk_through_api_outage
 test_sync_transfer.py::test_transferred_zone_zsk_rollover
 test_validation.py::test_two_signers_validate_through_rollovers"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -365,6 +366,38 @@ static void stretching_is_logged_with_the_numbers(void **state)
 	free_zone(b);
 }
 
+/* knotd frees a zone's name before it unloads the module: no line once the
+ * zone is being replaced or removed, nor once knotd's control socket (seen
+ * before) is gone, as at shutdown. A socket never seen (knotd binds it
+ * after loading the zones) means knotd is starting, not stopping. */
+static void quiet_once_knotd_stops(void **state)
+{
+	(void)state;
+	log_text[0] = '\0';
+	char dir[] = "/tmp/ms-test-ctl-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	ms_zone_t *z = make_zone("a.example", 0, "");
+	z->hooks.log = capture_log;
+	snprintf(z->env.control_socket, sizeof(z->env.control_socket), "%s/knot.sock", dir);
+
+	ms_zone_log(z, LOG_INFO, "line 1, before the socket");
+	assert_false(ms_zone_knotd_stopping(z));
+	int fd = open(z->env.control_socket, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	ms_zone_log(z, LOG_INFO, "line 2, running");
+	assert_false(ms_zone_knotd_stopping(z));
+	atomic_store(&z->abort, true);
+	ms_zone_log(z, LOG_INFO, "line 3, aborted");
+	atomic_store(&z->abort, false);
+	assert_int_equal(unlink(z->env.control_socket), 0);
+	assert_true(ms_zone_knotd_stopping(z));
+	ms_zone_log(z, LOG_INFO, "line 4, stopping");
+	assert_string_equal(log_text, "line 1, before the socket\nline 2, running\n");
+	rmdir(dir);
+	free_zone(z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +410,7 @@ int main(void)
 		cmocka_unit_test(concurrent_add_remove_while_worker_runs),
 		cmocka_unit_test(worker_starts_and_stops_under_churn),
 		cmocka_unit_test(stretching_is_logged_with_the_numbers),
+		cmocka_unit_test(quiet_once_knotd_stops),
 	};
 	return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }
