@@ -12,6 +12,7 @@
 #include <urcu/urcu-mb.h>
 #include <urcu/pointer.h>
 
+#include "heap.h"
 #include "ratelimit.h"
 #include "registry.h"
 #include "schedule.h"
@@ -26,12 +27,26 @@
  * lock that load or unload holds for long. `lifecycle` serialises writers
  * (add, remove, starting and joining the worker), which knotd calls from
  * one thread anyway; `watch_lock` guards the inotify watch for a moment;
- * `done_lock` only lets remove() wait for the end of its zone's pass. */
+ * `done_lock` only lets remove() wait for the end of its zone's pass.
+ *
+ * `sched_lock` (always taken last, held for O(log n) steps) guards the
+ * worker's two heaps: every runnable zone is in `routine` (by the time of
+ * its next routine check), and those with an event or a follow-up also in
+ * `change` (events first, then by follow-up time). So picking the next zone
+ * costs O(log n), not a walk over every zone; the walk over the RCU list is
+ * left to rare things (file events, load, unload). A zone leaves the heaps
+ * under this lock when it is removed or superseded, before remove() lets
+ * knotd free it. */
 static struct {
 	pthread_mutex_t lifecycle;
 	pthread_mutex_t watch_lock;
 	pthread_mutex_t done_lock;
+	pthread_mutex_t sched_lock;
 	pthread_cond_t pass_done;
+	ms_heap_t routine;         /* under sched_lock */
+	ms_heap_t change;          /* under sched_lock */
+	size_t sched_count;        /* zones in `routine`: the runnable ones */
+	double demand;             /* their routine requests per second */
 	ms_zone_t *zones;          /* RCU list: rcu_dereference / rcu_assign_pointer */
 	atomic_size_t count;
 	uint64_t generation;
@@ -48,6 +63,7 @@ static struct {
 	.lifecycle = PTHREAD_MUTEX_INITIALIZER,
 	.watch_lock = PTHREAD_MUTEX_INITIALIZER,
 	.done_lock = PTHREAD_MUTEX_INITIALIZER,
+	.sched_lock = PTHREAD_MUTEX_INITIALIZER,
 	.pass_done = PTHREAD_COND_INITIALIZER,
 	.wake_fd = -1,
 };
@@ -120,6 +136,97 @@ static void watch_zone(ms_zone_t *z, bool add)
 	pthread_mutex_unlock(&reg.watch_lock);
 }
 
+/* ---- the heaps (callers hold sched_lock) ------------------------------------ */
+
+static double routine_key(const void *p)
+{
+	return ((const ms_zone_t *)p)->heap_key[0];
+}
+
+static double change_key(const void *p)
+{
+	return ((const ms_zone_t *)p)->heap_key[1];
+}
+
+static size_t *routine_pos(void *p)
+{
+	return &((ms_zone_t *)p)->heap_pos[0];
+}
+
+static size_t *change_pos(void *p)
+{
+	return &((ms_zone_t *)p)->heap_pos[1];
+}
+
+static void heaps_init(void)
+{
+	if (reg.routine.key == NULL) {
+		ms_heap_init(&reg.routine, routine_key, routine_pos);
+		ms_heap_init(&reg.change, change_key, change_pos);
+	}
+}
+
+static bool runnable(const ms_zone_t *z)
+{
+	return !atomic_load(&z->superseded) && !atomic_load(&z->removed);
+}
+
+static double interval_of(const ms_zone_t *z)
+{
+	return z->settings.check_interval != 0 ? z->settings.check_interval
+	                                       : MS_DEFAULT_CHECK_INTERVAL;
+}
+
+static void unschedule(ms_zone_t *z)
+{
+	if (ms_heap_contains(&reg.routine, z)) {
+		ms_heap_remove(&reg.routine, z);
+		reg.sched_count--;
+		reg.demand = reg.sched_count == 0 ? 0 : reg.demand - MS_SCHED_CHECK_COST / interval_of(z);
+	}
+	ms_heap_remove(&reg.change, z);
+}
+
+/* Put z where its times say, or out if it must not run. Out of memory
+ * (the heaps grow by doubling): the zone is left out and logged; a reload
+ * of the zone brings it back. */
+static void reschedule(ms_zone_t *z)
+{
+	if (!runnable(z)) {
+		unschedule(z);
+		return;
+	}
+	bool was_in = ms_heap_contains(&reg.routine, z);
+	z->heap_key[0] = z->due;
+	bool ok = ms_heap_update(&reg.routine, z);
+	if (ok && !was_in) {
+		reg.sched_count++;
+		reg.demand += MS_SCHED_CHECK_COST / interval_of(z);
+	}
+	bool dirty = atomic_load(&z->dirty);
+	if (ok && (dirty || z->followup > 0)) {
+		z->heap_key[1] = dirty ? 0 : z->followup;
+		ok = ms_heap_update(&reg.change, z);
+	} else {
+		ms_heap_remove(&reg.change, z);
+	}
+	if (!ok) {
+		unschedule(z);
+		ms_zone_log(z, LOG_ERR, "out of memory scheduling the zone: it is not synced "
+		            "until it is reloaded");
+	}
+}
+
+static void mark_dirty(ms_zone_t *z)
+{
+	pthread_mutex_lock(&reg.sched_lock);
+	atomic_store(&z->dirty, true);
+	if (ms_heap_contains(&reg.routine, z)) {
+		reschedule(z);
+	}
+	pthread_mutex_unlock(&reg.sched_lock);
+}
+
 /* Called by the worker inside a read-side section. */
 static void on_file_event(void *opaque, const char *dir, const char *name)
 {
@@ -130,28 +237,17 @@ static void on_file_event(void *opaque, const char *dir, const char *name)
 		bool zone_file = strcmp(zdir, dir) == 0 && strcmp(zone_file_base(z), name) == 0;
 		bool kasp = watches_kasp(z) && strcmp(z->env.kasp_db, dir) == 0;
 		if (zone_file || kasp) {
-			atomic_store(&z->dirty, true);
+			mark_dirty(z);
 		}
 	}
 }
 
 /* ---- the worker ------------------------------------------------------------ */
 
-static bool runnable(const ms_zone_t *z)
-{
-	return !atomic_load(&z->superseded) && !atomic_load(&z->removed);
-}
-
 static ms_sched_zone_t sched_view(const ms_zone_t *z)
 {
 	return (ms_sched_zone_t){ .due_routine = z->due, .due_followup = z->followup,
 	                          .dirty = atomic_load(&z->dirty) };
-}
-
-static double interval_of(const ms_zone_t *z)
-{
-	return z->settings.check_interval != 0 ? z->settings.check_interval
-	                                       : MS_DEFAULT_CHECK_INTERVAL;
 }
 
 typedef struct {
@@ -165,8 +261,8 @@ typedef struct {
 	double factor;             /* routine intervals stretch by this */
 } pick_t;
 
-/* Log once when routine checks start or stop being stretched. In the
- * read-side section: p->any is only valid there. */
+/* Log once when routine checks start or stop being stretched. Under
+ * sched_lock: p->any is only valid there. */
 static void note_stretch(const pick_t *p, double factor)
 {
 	bool stretched = factor > 1.0;
@@ -188,33 +284,36 @@ static void note_stretch(const pick_t *p, double factor)
 	}
 }
 
-/* One walk over the zones, in a read-side section. The picked zone is
- * marked busy before the section ends, so remove() waits for its pass. */
+/* The next zone from the heaps' tops, O(log n) at most. The picked zone is
+ * marked busy under sched_lock, so remove() waits for its pass; a zone
+ * picked for a change leaves the change heap (its pass runs at once). */
 static void pick(double now, pick_t *p)
 {
 	*p = (pick_t){ .wake = now + MAX_SLEEP_MS / 1000.0, .change_at = now + MAX_SLEEP_MS / 1000.0 };
-	ms_sched_zone_t best = { 0 };
-	urcu_mb_read_lock();
-	for (ms_zone_t *z = rcu_dereference(reg.zones); z != NULL; z = rcu_dereference(z->next)) {
-		if (!runnable(z)) {
-			continue;
+	pthread_mutex_lock(&reg.sched_lock);
+	ms_zone_t *ct = ms_heap_top(&reg.change);
+	ms_zone_t *rt = ms_heap_top(&reg.routine);
+	p->zones = reg.sched_count;
+	p->demand = reg.demand;
+	p->any = rt;
+	if (ct != NULL) {
+		ms_sched_zone_t v = sched_view(ct);
+		if (ms_sched_class(&v, now) == MS_SCHED_CHANGE) {
+			p->zone = ct;
+			p->cls = MS_SCHED_CHANGE;
+			atomic_store(&ct->dirty, false);
+			ms_heap_remove(&reg.change, ct);
 		}
-		p->zones++;
-		p->demand += MS_SCHED_CHECK_COST / interval_of(z);
-		p->any = p->any ? p->any : z;
-		ms_sched_zone_t v = sched_view(z);
-		ms_sched_class_t c = ms_sched_class(&v, now);
-		if (c != MS_SCHED_IDLE && (p->zone == NULL || ms_sched_before(&v, c, &best, p->cls))) {
-			p->zone = z;
-			p->cls = c;
-			best = v;
+		double at = ct->heap_key[1] > now ? ct->heap_key[1] : now;
+		p->change_at = at < p->change_at ? at : p->change_at;
+		p->wake = p->change_at;
+	}
+	if (rt != NULL) {
+		if (p->zone == NULL && rt->due <= now) {
+			p->zone = rt;
+			p->cls = MS_SCHED_ROUTINE;
 		}
-		double at = ms_sched_wake_at(&v);
-		p->wake = at < p->wake ? at : p->wake;
-		double change = v.dirty ? now : v.due_followup;
-		if (change > 0 && change < p->change_at) {
-			p->change_at = change;
-		}
+		p->wake = rt->due < p->wake ? rt->due : p->wake;
 	}
 	if (p->zone != NULL) {
 		atomic_store(&p->zone->busy, true);
@@ -223,16 +322,16 @@ static void pick(double now, pick_t *p)
 	                             MS_RATELIMIT_DEFAULT_WINDOW);
 	note_stretch(p, p->factor);
 	p->any = NULL;
-	urcu_mb_read_unlock();
+	pthread_mutex_unlock(&reg.sched_lock);
 }
 
 static void run_pass(ms_zone_t *z, ms_sched_class_t cls, double factor)
 {
-	atomic_store(&z->dirty, false);
 	double now = ms_now();
 	bool routine = cls == MS_SCHED_ROUTINE || z->due <= now;
 	double followup = reg.pass(z, now, routine);
 	double done = ms_now();
+	pthread_mutex_lock(&reg.sched_lock);
 	z->followup = followup;
 	if (routine) {
 		/* The first check ran at load: the next on the zone's slot, but not
@@ -241,6 +340,8 @@ static void run_pass(ms_zone_t *z, ms_sched_class_t cls, double factor)
 		z->due = ms_sched_next_routine(done, iv, z->phase, z->checked ? 0 : iv / 2);
 		z->checked = true;
 	}
+	reschedule(z);
+	pthread_mutex_unlock(&reg.sched_lock);
 	pthread_mutex_lock(&reg.done_lock);
 	atomic_store(&z->busy, false);
 	pthread_cond_broadcast(&reg.pass_done);
@@ -325,6 +426,12 @@ static void release_worker_resources(void)
 		close(reg.wake_fd);
 	}
 	reg.wake_fd = -1;
+	pthread_mutex_lock(&reg.sched_lock);
+	ms_heap_free(&reg.routine); /* empty by now: every zone was removed */
+	ms_heap_free(&reg.change);
+	reg.sched_count = 0;
+	reg.demand = 0;
+	pthread_mutex_unlock(&reg.sched_lock);
 }
 
 static uint32_t budget_of(const ms_zone_t *z)
@@ -402,8 +509,11 @@ static void supersede_older(ms_zone_t *newer)
 {
 	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
 		if (z != newer && strcmp(z->name, newer->name) == 0 && !atomic_load(&z->superseded)) {
+			pthread_mutex_lock(&reg.sched_lock);
 			atomic_store(&z->superseded, true);
 			atomic_store(&z->abort, true);
+			unschedule(z);
+			pthread_mutex_unlock(&reg.sched_lock);
 		}
 	}
 }
@@ -419,9 +529,12 @@ static void revive_previous(const ms_zone_t *gone)
 		}
 	}
 	if (best != NULL) {
+		pthread_mutex_lock(&reg.sched_lock);
 		atomic_store(&best->abort, false);
 		atomic_store(&best->dirty, true);
 		atomic_store(&best->superseded, false);
+		reschedule(best);
+		pthread_mutex_unlock(&reg.sched_lock);
 	}
 }
 
@@ -456,10 +569,15 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 		atomic_store(&zone->busy, false);
 		atomic_store(&zone->removed, false);
 		atomic_store(&zone->superseded, false);
+		zone->heap_pos[0] = zone->heap_pos[1] = MS_HEAP_NONE;
 		supersede_older(zone);
 		watch_zone(zone, true);
 		zone->next = reg.zones;
 		rcu_assign_pointer(reg.zones, zone); /* published complete */
+		pthread_mutex_lock(&reg.sched_lock);
+		heaps_init();
+		reschedule(zone);
+		pthread_mutex_unlock(&reg.sched_lock);
 		atomic_fetch_add(&reg.count, 1);
 		wake_worker();
 	}
@@ -473,8 +591,11 @@ void ms_registry_remove(ms_zone_t *zone)
 		return; /* never added (refused at load): nothing to undo */
 	}
 	pthread_mutex_lock(&reg.lifecycle);
+	pthread_mutex_lock(&reg.sched_lock);
 	atomic_store(&zone->removed, true);
 	atomic_store(&zone->abort, true);
+	unschedule(zone);
+	pthread_mutex_unlock(&reg.sched_lock);
 	unlink_zone(zone);
 	/* After a grace period no walk of the worker still sees the zone, so
 	 * busy can only go from true to false: wait for that (≤ ~100 ms, the

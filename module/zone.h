@@ -46,6 +46,11 @@ typedef struct ms_zone {
 	double due;             /* monotonic seconds of the next routine check */
 	double followup;        /* a change-driven pass the last pass asked for; 0: none */
 	bool checked;           /* its first routine check ran */
+	/* Its place in the worker's two heaps (registry.c, under its sched
+	 * lock): [0] routine checks by due, [1] changes by when; the keys as
+	 * inserted, so that the heaps never see a key move behind their back. */
+	size_t heap_pos[2];
+	double heap_key[2];
 	atomic_bool dirty;      /* something changed: run soon */
 	atomic_bool busy;       /* the worker picked it: a pass is (about to be) running */
 	atomic_bool superseded; /* a newer instance for the same zone exists */
