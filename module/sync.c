@@ -446,6 +446,23 @@ static double retry_later(struct ms_sync_zone *s, double now, uint32_t interval)
 	return now + (delay < interval ? delay : interval);
 }
 
+/* Our settings writes answer with the settings as they are now: keep those
+ * instead of reading them again next pass (a write without an answer makes
+ * the next pass read them). Record writes leave the settings as they were. */
+static void note_settings_written(ms_cf_cache_t *cache, const ms_sync_writers_t *w)
+{
+	if ((w->dnssec_written && !w->dnssec_answered) || (w->dns_written && !w->dns_answered)) {
+		cache->settings_known = false;
+		return;
+	}
+	if (w->dnssec_answered) {
+		cache->dnssec = w->dnssec;
+	}
+	if (w->dns_answered) {
+		cache->dns_settings = w->dns_settings;
+	}
+}
+
 /* *changes: what calls for a prompt re-check; *holds: new ZSKs held back. */
 static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d,
                               unsigned *changes, unsigned *holds, ms_err_t *err)
@@ -468,9 +485,11 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	         zone->settings.dry_run, &result);
 	*changes = result.changes - result.holds;
 	*holds = result.holds;
-	if (result.changes > result.holds || result.failures > 0) {
-		/* Our writes (or a refused one) may have changed Cloudflare's settings. */
+	if (result.failures > 0) {
+		/* A refused write may have changed Cloudflare's settings anyway. */
 		s->cf_cache.settings_known = false;
+	} else {
+		note_settings_written(&s->cf_cache, &w);
 	}
 	if (result.changes > 0 || result.failures > 0) {
 		/* ...and the key database (import, delete, hold): list it afresh. */

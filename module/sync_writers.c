@@ -14,13 +14,19 @@ static ms_rc_t cf_set_dnssec(void *ctx, bool status_active, bool multi_signer, m
 		.status = status_active ? MS_CF_DNSSEC_ACTIVE : MS_CF_DNSSEC_UNKNOWN,
 		.multi_signer = multi_signer ? MS_CF_SET_TRUE : MS_CF_KEEP,
 	};
-	return ms_cf_patch_dnssec(w->client, w->zone_id, &patch, NULL, err);
+	w->dnssec_written = true;
+	ms_rc_t rc = ms_cf_patch_dnssec(w->client, w->zone_id, &patch, &w->dnssec, err);
+	w->dnssec_answered = (rc == MS_OK);
+	return rc;
 }
 
 static ms_rc_t cf_set_multi_provider(void *ctx, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
-	return ms_cf_set_multi_provider(w->client, w->zone_id, true, NULL, err);
+	w->dns_written = true;
+	ms_rc_t rc = ms_cf_set_multi_provider(w->client, w->zone_id, true, &w->dns_settings, err);
+	w->dns_answered = (rc == MS_OK);
+	return rc;
 }
 
 static ms_rc_t cf_create(void *ctx, const ms_cf_record_t *rec, char *id, ms_err_t *err)

@@ -19,6 +19,12 @@ typedef struct {
 	const char *zone_id;
 	ms_keymgr_ctx_t keymgr;
 	ms_knotc_ctx_t knotc;
+	/* What Cloudflare answered to our settings writes: the settings as they
+	 * are now, so the next pass need not read them again. */
+	bool dnssec_written, dnssec_answered;
+	ms_cf_dnssec_t dnssec;
+	bool dns_written, dns_answered;
+	ms_cf_dns_settings_t dns_settings;
 } ms_sync_writers_t;
 
 void ms_sync_writers_init(ms_sync_writers_t *w, ms_zone_t *zone, ms_cf_client_t *client,
