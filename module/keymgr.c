@@ -459,6 +459,17 @@ static ms_rc_t fill_dnskey(const ms_keymgr_ctx_t *ctx, const char *zarg, ms_keym
 	return MS_OK;
 }
 
+ms_rc_t ms_keymgr_fill_dnskey(const ms_keymgr_ctx_t *ctx, const char *zone, ms_keymgr_key_t *k,
+                              ms_err_t *err)
+{
+	char zarg[ZONE_MAX + 1];
+	ms_rc_t rc = check_ctx(ctx, err);
+	if (rc != MS_OK || (rc = zone_arg(zone, zarg, err)) != MS_OK) {
+		return rc;
+	}
+	return fill_dnskey(ctx, zarg, k, err);
+}
+
 ms_rc_t ms_keymgr_list(const ms_keymgr_ctx_t *ctx, const char *zone, bool with_dnskeys,
                        ms_keymgr_keys_t *out, ms_err_t *err)
 {

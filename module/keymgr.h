@@ -78,6 +78,11 @@ typedef struct {
 ms_rc_t ms_keymgr_list(const ms_keymgr_ctx_t *ctx, const char *zone, bool with_dnskeys,
                        ms_keymgr_keys_t *out, ms_err_t *err);
 
+/* k->dnskey from `keymgr <zone> dnskey id=<id>`, checked against k's listing
+ * (tag, algorithm, role); sets k->has_dnskey. */
+ms_rc_t ms_keymgr_fill_dnskey(const ms_keymgr_ctx_t *ctx, const char *zone, ms_keymgr_key_t *k,
+                              ms_err_t *err);
+
 /* `keymgr <zone> dnskey id=<id>`: the key's DNSKEY record. */
 ms_rc_t ms_keymgr_dnskey(const ms_keymgr_ctx_t *ctx, const char *zone, const char *id,
                          ms_dnskey_t *out, ms_err_t *err);

@@ -80,14 +80,17 @@ bool ms_keys_cache_store(ms_keys_cache_t *c, const ms_local_key_t *keys, size_t 
                          const ms_file_stamp_t *before, const ms_file_stamp_t *after,
                          int64_t before_ns, uint64_t served, double now, int64_t wall)
 {
-	ms_keys_cache_clear(c);
+	ms_local_key_t *copy = NULL;
 	if (count > 0) {
-		c->keys = malloc(count * sizeof(*keys));
-		if (c->keys == NULL) {
+		copy = malloc(count * sizeof(*keys));
+		if (copy == NULL) {
+			ms_keys_cache_clear(c);
 			return false;
 		}
-		memcpy(c->keys, keys, count * sizeof(*keys));
+		memcpy(copy, keys, count * sizeof(*keys));
 	}
+	ms_keys_cache_clear(c);
+	c->keys = copy;
 	c->count = count;
 	/* Else changed while read, or too recently to tell: signal 1 unusable. */
 	if (ms_file_stamp_equal(before, after) &&
@@ -106,4 +109,22 @@ void ms_keys_cache_clear(ms_keys_cache_t *c)
 {
 	free(c->keys);
 	memset(c, 0, sizeof(*c));
+}
+
+void ms_keys_cache_invalidate(ms_keys_cache_t *c)
+{
+	c->valid = false;
+}
+
+const ms_dnskey_t *ms_keys_cache_material(const ms_keys_cache_t *c, const char *id,
+                                          uint16_t tag, uint8_t algorithm, ms_key_role_t role)
+{
+	for (size_t i = 0; c != NULL && i < c->count; i++) {
+		const ms_local_key_t *k = &c->keys[i];
+		if (strcmp(k->id, id) == 0 && k->role == role && k->key.algorithm == algorithm &&
+		    ms_dnskey_tag(&k->key) == tag) {
+			return &k->key;
+		}
+	}
+	return NULL;
 }

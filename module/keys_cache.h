@@ -29,8 +29,8 @@
  *    Cloudflare has it) is never later.
  *
  * Besides these, the listing is taken again when
- * - the module itself wrote keys for the zone (import, delete, hold) or a
- *   write failed: ms_keys_cache_clear();
+ * - the module itself wrote keys for the zone (import, delete, hold), done
+ *   or failed: ms_keys_cache_invalidate();
  * - a timer of a listed key (publish, active, retire, remove) has come:
  *   knotd acts on it, the listing's view of "now" is out of date;
  * - it is older than the maximum age (a safety net for what neither signal
@@ -100,4 +100,17 @@ bool ms_keys_cache_store(ms_keys_cache_t *c, const ms_local_key_t *keys, size_t 
                          const ms_file_stamp_t *before, const ms_file_stamp_t *after,
                          int64_t before_ns, uint64_t served, double now, int64_t wall);
 
+/* Forget everything (and free the keys). */
 void ms_keys_cache_clear(ms_keys_cache_t *c);
+
+/* The listing may be out of date (our own key writes): list again next
+ * time, but keep the keys' DNSKEY material for ms_keys_cache_material(). */
+void ms_keys_cache_invalidate(ms_keys_cache_t *c);
+
+/* A key's DNSKEY record never changes under the same keymgr id unless its
+ * flags do (role, revocation), which changes its tag. So a listing taken
+ * again needs `keymgr dnskey` only for keys the kept one lacks: this returns
+ * the kept record of the key with this id, tag, algorithm and role, or
+ * NULL. Valid or not, as long as the cache holds keys. */
+const ms_dnskey_t *ms_keys_cache_material(const ms_keys_cache_t *c, const char *id,
+                                          uint16_t tag, uint8_t algorithm, ms_key_role_t role);

@@ -96,7 +96,9 @@ static ms_rc_t observe_served(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *
 	return rc;
 }
 
-static ms_rc_t list_keys(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err)
+/* keymgr list, and keymgr dnskey for the keys whose record the cache lacks. */
+static ms_rc_t list_keys(ms_zone_t *zone, const ms_keys_cache_t *cache, ms_local_view_t *view,
+                         ms_err_t *err)
 {
 	ms_keymgr_ctx_t ctx = {
 		.kasp_db = zone->env.kasp_db,
@@ -107,10 +109,21 @@ static ms_rc_t list_keys(ms_zone_t *zone, ms_local_view_t *view, ms_err_t *err)
 	if (keys == NULL) {
 		return ms_err_set(err, MS_ENOMEM, "out of memory");
 	}
-	ms_rc_t rc = ms_keymgr_list(&ctx, zone->name, true, keys, err);
+	ms_rc_t rc = ms_keymgr_list(&ctx, zone->name, false, keys, err);
 	if (rc == MS_ENOTFOUND) {
 		rc = MS_OK; /* no keys yet: knotd has not signed the zone */
 		keys->count = 0;
+	}
+	for (size_t i = 0; rc == MS_OK && i < keys->count; i++) {
+		ms_keymgr_key_t *k = &keys->keys[i];
+		const ms_dnskey_t *known = ms_keys_cache_material(cache, k->id, k->tag, k->algorithm,
+		                                                  role_of(k));
+		if (known != NULL) {
+			k->dnskey = *known;
+			k->has_dnskey = true;
+		} else {
+			rc = ms_keymgr_fill_dnskey(&ctx, zone->name, k, err);
+		}
 	}
 	if (rc == MS_OK) {
 		rc = copy_keys(keys, view, err);
@@ -124,7 +137,7 @@ static ms_rc_t observe_keys(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
                             ms_local_view_t *view, ms_err_t *err)
 {
 	if (cache == NULL) {
-		return list_keys(zone, view, err);
+		return list_keys(zone, NULL, view, err);
 	}
 	char db[MS_PATH_MAX + 16];
 	snprintf(db, sizeof(db), "%s/data.mdb", zone->env.kasp_db);
@@ -141,7 +154,7 @@ static ms_rc_t observe_keys(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
 		view->key_count = cache->count;
 		return MS_OK;
 	}
-	ms_rc_t rc = list_keys(zone, view, err);
+	ms_rc_t rc = list_keys(zone, cache, view, err);
 	ms_file_stamp_read(db, &after);
 	if (rc != MS_OK ||
 	    !ms_keys_cache_store(cache, view->keys, view->key_count, &before, &after, before_ns,

@@ -491,9 +491,9 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	} else {
 		note_settings_written(&s->cf_cache, &w);
 	}
-	if (result.changes > 0 || result.failures > 0) {
-		/* ...and the key database (import, delete, hold): list it afresh. */
-		ms_keys_cache_clear(&s->keys_cache);
+	if (w.keys_written) {
+		/* Our key database writes (import, delete, hold): list it afresh. */
+		ms_keys_cache_invalidate(&s->keys_cache);
 	}
 	if (!zone->settings.dry_run) {
 		s->state = d->new_state;

@@ -55,6 +55,7 @@ static ms_rc_t cf_delete(void *ctx, const char *id, ms_err_t *err)
 static ms_rc_t local_import(void *ctx, const ms_dnskey_t *key, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
+	w->keys_written = true;
 	char id[MS_KEYMGR_ID_LEN + 1];
 	return ms_keymgr_import_pub(&w->keymgr, w->zone->name, key, id, err);
 }
@@ -62,6 +63,7 @@ static ms_rc_t local_import(void *ctx, const ms_dnskey_t *key, ms_err_t *err)
 static ms_rc_t local_remove(void *ctx, const char *key_id, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
+	w->keys_written = true;
 	ms_rc_t rc = ms_keymgr_delete(&w->keymgr, w->zone->name, key_id, err);
 	return rc == MS_ENOTFOUND ? MS_OK : rc;
 }
@@ -69,6 +71,7 @@ static ms_rc_t local_remove(void *ctx, const char *key_id, ms_err_t *err)
 static ms_rc_t local_hold(void *ctx, const char *key_id, int64_t when, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
+	w->keys_written = true;
 	return ms_keymgr_set_publish(&w->keymgr, w->zone->name, key_id, when, err);
 }
 

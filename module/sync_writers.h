@@ -19,6 +19,7 @@ typedef struct {
 	const char *zone_id;
 	ms_keymgr_ctx_t keymgr;
 	ms_knotc_ctx_t knotc;
+	bool keys_written;          /* a key import, delete or hold was tried */
 	/* What Cloudflare answered to our settings writes: the settings as they
 	 * are now, so the next pass need not read them again. */
 	bool dnssec_written, dnssec_answered;

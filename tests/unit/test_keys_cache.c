@@ -194,6 +194,36 @@ static void stamp_of_a_real_file(void **state)
 	assert_false(ms_file_stamp_equal(&missing, &missing));
 }
 
+static void material_kept_for_the_same_key_only(void **state)
+{
+	(void)state;
+	ms_local_key_t keys[1];
+	memset(keys, 0, sizeof(keys));
+	snprintf(keys[0].id, sizeof(keys[0].id), "%040d", 1);
+	keys[0].role = MS_ROLE_ZSK;
+	keys[0].key = (ms_dnskey_t){ .flags = 256, .protocol = 3, .algorithm = 13,
+	                             .pubkey_len = 3, .pubkey = { 7, 8, 9 } };
+	uint16_t tag = ms_dnskey_tag(&keys[0].key);
+	ms_file_stamp_t s = stamp(5, 10);
+	ms_keys_cache_t c = taken(&s, &s, keys, 1);
+	const ms_dnskey_t *k = ms_keys_cache_material(&c, keys[0].id, tag, 13, MS_ROLE_ZSK);
+	assert_non_null(k);
+	assert_true(ms_dnskey_equal(k, &keys[0].key));
+	/* Another tag (revoked: other flags), algorithm, role or id: read it again. */
+	assert_null(ms_keys_cache_material(&c, keys[0].id, (uint16_t)(tag + 1), 13, MS_ROLE_ZSK));
+	assert_null(ms_keys_cache_material(&c, keys[0].id, tag, 8, MS_ROLE_ZSK));
+	assert_null(ms_keys_cache_material(&c, keys[0].id, tag, 13, MS_ROLE_KSK));
+	assert_null(ms_keys_cache_material(&c, "0000000000000000000000000000000000000002", tag, 13,
+	                                   MS_ROLE_ZSK));
+	/* Our own writes: list again, but the material stays usable. */
+	ms_keys_cache_invalidate(&c);
+	assert_int_equal(ms_keys_cache_decide(&c, &s, 7, 200, 1100, AGE), MS_KEYS_RELIST);
+	assert_non_null(ms_keys_cache_material(&c, keys[0].id, tag, 13, MS_ROLE_ZSK));
+	ms_keys_cache_clear(&c);
+	assert_null(ms_keys_cache_material(&c, keys[0].id, tag, 13, MS_ROLE_ZSK));
+	assert_null(ms_keys_cache_material(NULL, keys[0].id, tag, 13, MS_ROLE_ZSK));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +237,7 @@ int main(void)
 		cmocka_unit_test(a_key_timer_coming_relists),
 		cmocka_unit_test(served_fingerprint_sees_key_changes),
 		cmocka_unit_test(stamp_of_a_real_file),
+		cmocka_unit_test(material_kept_for_the_same_key_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
