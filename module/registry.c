@@ -259,6 +259,7 @@ typedef struct {
 	double demand;             /* their routine requests per second */
 	ms_zone_t *any;            /* one of them, to log through (in the section only) */
 	double factor;             /* routine intervals stretch by this */
+	bool was_dirty;            /* the picked zone had an event */
 } pick_t;
 
 /* Log once when routine checks start or stop being stretched. Under
@@ -301,7 +302,7 @@ static void pick(double now, pick_t *p)
 		if (ms_sched_class(&v, now) == MS_SCHED_CHANGE) {
 			p->zone = ct;
 			p->cls = MS_SCHED_CHANGE;
-			atomic_store(&ct->dirty, false);
+			p->was_dirty = atomic_exchange(&ct->dirty, false);
 			ms_heap_remove(&reg.change, ct);
 		}
 		double at = ct->heap_key[1] > now ? ct->heap_key[1] : now;
@@ -398,7 +399,14 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		if (p.zone != NULL) {
-			/* Not now after all: let remove() have it meanwhile. */
+			/* Not now after all: let remove() have it meanwhile, and keep
+			 * its change (if that is what it was picked for) for later. */
+			pthread_mutex_lock(&reg.sched_lock);
+			if (p.was_dirty) {
+				atomic_store(&p.zone->dirty, true);
+			}
+			reschedule(p.zone);
+			pthread_mutex_unlock(&reg.sched_lock);
 			pthread_mutex_lock(&reg.done_lock);
 			atomic_store(&p.zone->busy, false);
 			pthread_cond_broadcast(&reg.pass_done);
