@@ -102,7 +102,7 @@ ms_rc_t ms_cf_client_new(const ms_cf_config_t *cfg, ms_cf_client_t **out, ms_err
 			.auth_kind = cfg->auth_kind, .secret = cfg->secret, .email = cfg->email,
 			.ca_file = cfg->ca_file, .connect_timeout_ms = cfg->connect_timeout_ms,
 			.timeout_ms = cfg->timeout_ms, .max_body = cfg->max_body,
-			.abort_flag = cfg->abort_flag,
+			.abort_flag = cfg->abort_flag, .pool = cfg->http_pool,
 		};
 		rc = ms_http_new(&hc, &c->http, err);
 	}

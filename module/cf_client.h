@@ -9,8 +9,9 @@
  * starts with the request ("GET /zones/<id>/dnssec: ...") and never holds
  * the credential.
  *
- * A client is used by one thread at a time (it holds a libcurl handle);
- * clients of the same credential share one ms_ratelimit_t across threads.
+ * A client is used by one thread at a time (it uses libcurl handles, its own
+ * or a pool it shares with the other clients of that thread); clients of
+ * the same credential share one ms_ratelimit_t across threads.
  * Results are plain values (cf_types.h); lists are freed with their _free().
  */
 #pragma once
@@ -49,6 +50,8 @@ typedef struct {
 	void *jitter_ctx;
 	const atomic_bool *abort_flag; /* the caller's; NULL: not abortable */
 	ms_ratelimit_t *ratelimit;    /* shared per credential; NULL: a private default one */
+	struct ms_http_pool *http_pool; /* libcurl handles shared by the clients of one
+	                                 * thread (http.h); NULL: the client's own */
 	ms_cf_request_hook_t on_request; /* may be NULL */
 	void *hook_ctx;
 } ms_cf_config_t;

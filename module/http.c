@@ -18,9 +18,17 @@
 #define LOW_SPEED_BYTES 1    /* below this many bytes per second... */
 #define LOW_SPEED_TIME_S 20  /* ...for this long, the transfer is dead */
 
-struct ms_http {
+/* libcurl's handles, shared by the clients of one thread: one transfer
+ * buffer, one connection cache, one DNS and TLS session cache, one CA store,
+ * however many zones. Created at the first request. */
+struct ms_http_pool {
 	CURLM *multi;
 	CURL *easy;
+};
+
+struct ms_http {
+	ms_http_pool_t *pool;       /* the shared one, or own_pool */
+	ms_http_pool_t *own_pool;   /* created for this client alone (no pool given) */
 	struct curl_slist *headers; /* holds the credential: wiped on free */
 	char *ca_file;
 	long connect_timeout_ms;
@@ -241,11 +249,55 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return ms_cf_aborted(h->abort_flag) ? 1 : 0;
 }
 
+/* ---- pool ------------------------------------------------------------------ */
+
+ms_rc_t ms_http_pool_new(ms_http_pool_t **out, ms_err_t *err)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? MS_OK : ms_err_set(err, MS_ENOMEM, "out of memory");
+}
+
+void ms_http_pool_free(ms_http_pool_t *pool)
+{
+	if (pool == NULL) {
+		return;
+	}
+	if (pool->easy != NULL) {
+		curl_easy_cleanup(pool->easy);
+	}
+	if (pool->multi != NULL) {
+		curl_multi_cleanup(pool->multi); /* closes the cached connections */
+	}
+	free(pool);
+}
+
+static ms_rc_t pool_ready(ms_http_pool_t *pool, ms_err_t *err)
+{
+	if (pool->multi == NULL) {
+		pool->multi = curl_multi_init();
+		if (pool->multi != NULL &&
+		    curl_multi_setopt(pool->multi, CURLMOPT_MAXCONNECTS,
+		                      (long)MS_HTTP_POOL_MAX_CONNS) != CURLM_OK) {
+			curl_multi_cleanup(pool->multi);
+			pool->multi = NULL;
+		}
+	}
+	if (pool->easy == NULL) {
+		pool->easy = curl_easy_init();
+	}
+	if (pool->multi == NULL || pool->easy == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory setting up libcurl");
+	}
+	return MS_OK;
+}
+
 /* ---- handle -------------------------------------------------------------- */
 
-static ms_rc_t set_fixed_options(ms_http_t *h, ms_err_t *err)
+/* Every option a request of this client needs, on the pool's easy handle
+ * (which curl_easy_reset() cleared after the previous request, of whichever
+ * client). */
+static ms_rc_t set_fixed_options(ms_http_t *h, CURL *e, ms_err_t *err)
 {
-	CURL *e = h->easy;
 	CURLcode c = CURLE_OK;
 #define SET(opt, val) do { if (c == CURLE_OK) c = curl_easy_setopt(e, opt, val); } while (0)
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -299,17 +351,16 @@ ms_rc_t ms_http_new(const ms_http_config_t *cfg, ms_http_t **out, ms_err_t *err)
 	h->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : MS_HTTP_TIMEOUT_MS;
 	h->max_body = cfg->max_body ? cfg->max_body : MS_HTTP_MAX_BODY_DEFAULT;
 	h->abort_flag = cfg->abort_flag;
-	h->multi = curl_multi_init();
-	h->easy = curl_easy_init();
-	if (h->multi == NULL || h->easy == NULL ||
+	h->pool = cfg->pool;
+	if ((h->pool == NULL && ms_http_pool_new(&h->own_pool, err) != MS_OK) ||
 	    (cfg->ca_file != NULL && (h->ca_file = strdup(cfg->ca_file)) == NULL)) {
 		ms_http_free(h);
 		return ms_err_set(err, MS_ENOMEM, "out of memory");
 	}
-	rc = build_headers(h, cfg, err);
-	if (rc == MS_OK) {
-		rc = set_fixed_options(h, err);
+	if (h->pool == NULL) {
+		h->pool = h->own_pool;
 	}
+	rc = build_headers(h, cfg, err);
 	if (rc != MS_OK) {
 		ms_http_free(h);
 		return rc;
@@ -323,12 +374,7 @@ void ms_http_free(ms_http_t *h)
 	if (h == NULL) {
 		return;
 	}
-	if (h->easy != NULL) {
-		curl_easy_cleanup(h->easy);
-	}
-	if (h->multi != NULL) {
-		curl_multi_cleanup(h->multi);
-	}
+	ms_http_pool_free(h->own_pool); /* a shared pool is its owner's to free */
 	wipe_slist(h->headers);
 	free(h->ca_file);
 	free(h);
@@ -373,8 +419,10 @@ static ms_rc_t set_method(CURL *e, ms_http_method_t method, const char *body)
  * server (the progress callback alone may only run once a second). */
 static CURLcode run_transfer(ms_http_t *h, bool *aborted)
 {
+	CURLM *multi = h->pool->multi;
+	CURL *easy = h->pool->easy;
 	*aborted = false;
-	if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(multi, easy) != CURLM_OK) {
 		return CURLE_FAILED_INIT;
 	}
 	CURLcode result = CURLE_OK;
@@ -385,11 +433,11 @@ static CURLcode run_transfer(ms_http_t *h, bool *aborted)
 			result = CURLE_ABORTED_BY_CALLBACK;
 			break;
 		}
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+		if (curl_multi_perform(multi, &running) != CURLM_OK) {
 			result = CURLE_FAILED_INIT;
 			break;
 		}
-		if (running && curl_multi_poll(h->multi, NULL, 0, POLL_SLICE_MS, NULL) != CURLM_OK) {
+		if (running && curl_multi_poll(multi, NULL, 0, POLL_SLICE_MS, NULL) != CURLM_OK) {
 			result = CURLE_FAILED_INIT;
 			break;
 		}
@@ -397,13 +445,13 @@ static CURLcode run_transfer(ms_http_t *h, bool *aborted)
 	if (!*aborted && result == CURLE_OK) {
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == h->easy) {
+		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) {
 				result = msg->data.result;
 			}
 		}
 	}
-	curl_multi_remove_handle(h->multi, h->easy);
+	curl_multi_remove_handle(multi, easy);
 	return result;
 }
 
@@ -472,13 +520,26 @@ ms_rc_t ms_http_perform(ms_http_t *h, ms_http_method_t method, const char *url,
 	if (ms_cf_aborted(h->abort_flag)) {
 		return ms_err_set(err, MS_EABORTED, "request not sent: the module is shutting down");
 	}
-	if (curl_easy_setopt(h->easy, CURLOPT_URL, url) != CURLE_OK ||
-	    set_method(h->easy, method, body) != MS_OK) {
-		return ms_err_set(err, MS_EIO, "libcurl refused the request's options");
+	rc = pool_ready(h->pool, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	CURL *e = h->pool->easy;
+	rc = set_fixed_options(h, e, err);
+	if (rc == MS_OK && (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
+	                    set_method(e, method, body) != MS_OK)) {
+		rc = ms_err_set(err, MS_EIO, "libcurl refused the request's options");
+	}
+	if (rc != MS_OK) {
+		curl_easy_reset(e);
+		return rc;
 	}
 	bool aborted;
 	CURLcode c = run_transfer(h, &aborted);
-	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	/* Nothing of this client (callbacks' data, headers, error buffer) stays
+	 * on the shared handle; connections and caches do. */
+	curl_easy_reset(e);
 	h->resp = NULL;
 	if (c != CURLE_OK) {
 		h->resp = resp;

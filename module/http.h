@@ -1,8 +1,14 @@
 /*
  * HTTP adapter: the only part of the client that talks to libcurl.
  *
- * One handle per client (not thread-safe; one thread at a time), reusing
- * connections between requests. Every request:
+ * libcurl's handles (and what they cache: connections, DNS answers, TLS
+ * sessions and the CA store) live in a pool, ms_http_pool_t, which any
+ * number of clients can share as long as one thread at a time uses them all:
+ * the module's single worker shares one pool among all zones, so that
+ * per-zone clients hold a few hundred bytes, not a transfer buffer, a
+ * connection and a CA store each. A client given no pool has its own.
+ * The pool's handles are created at the first request and keep at most
+ * MS_HTTP_POOL_MAX_CONNS idle connections. Every request:
  * - verifies TLS (peer and host, optional CA file) and refuses http:// except
  *   to a loopback address; never follows redirects (credentials stay with
  *   the host they were meant for);
@@ -31,6 +37,7 @@
 #define MS_HTTP_CONNECT_TIMEOUT_MS 10000
 #define MS_HTTP_TIMEOUT_MS         30000
 #define MS_HTTP_ABORT_MS           100   /* promised reaction to the abort flag */
+#define MS_HTTP_POOL_MAX_CONNS     4     /* idle connections a pool keeps */
 
 typedef enum {
 	MS_HTTP_GET,
@@ -48,6 +55,7 @@ typedef struct {
 	uint32_t timeout_ms;           /* whole request; 0: MS_HTTP_TIMEOUT_MS */
 	size_t max_body;               /* 0: MS_HTTP_MAX_BODY_DEFAULT */
 	const atomic_bool *abort_flag; /* owned by the caller; NULL: not abortable */
+	struct ms_http_pool *pool;     /* shared handles; NULL: the client's own */
 } ms_http_config_t;
 
 typedef struct {
@@ -62,6 +70,14 @@ typedef struct {
 } ms_http_response_t;
 
 typedef struct ms_http ms_http_t;
+typedef struct ms_http_pool ms_http_pool_t;
+
+/* A pool of libcurl handles for the clients of one thread (see above). Its
+ * handles are only created by the first request through it. Free it after
+ * its last request; the clients that used it may be freed before or after
+ * (they never touch it when freed). */
+ms_rc_t ms_http_pool_new(ms_http_pool_t **out, ms_err_t *err);
+void ms_http_pool_free(ms_http_pool_t *pool);
 
 /* Process-wide libcurl set-up; call once before threads start (the module
  * load does). Safe to call more than once. */

@@ -13,6 +13,7 @@
 #include <urcu/pointer.h>
 
 #include "heap.h"
+#include "http.h"
 #include "ratelimit.h"
 #include "registry.h"
 #include "schedule.h"
@@ -52,6 +53,7 @@ static struct {
 	uint64_t generation;
 	ms_pass_fn pass;
 	ms_ratelimit_t *ratelimit; /* the API request budget all zones share */
+	ms_http_pool_t *http_pool; /* the worker's libcurl handles, all zones' clients use */
 	uint32_t budget;           /* its api-budget, requests per 5 minutes */
 	ms_watch_t *watch;
 	int wake_fd;
@@ -428,6 +430,9 @@ static void release_worker_resources(void)
 	/* Clients keep a pointer but never touch the limiter once freed. */
 	ms_ratelimit_free(reg.ratelimit);
 	reg.ratelimit = NULL;
+	/* Only the worker used it, and it has stopped. */
+	ms_http_pool_free(reg.http_pool);
+	reg.http_pool = NULL;
 	ms_watch_free(reg.watch);
 	reg.watch = NULL;
 	if (reg.wake_fd >= 0) {
@@ -486,6 +491,9 @@ static ms_rc_t start_worker(ms_pass_fn pass, const ms_zone_t *first, ms_err_t *e
 	reg.budget = budget_of(first);
 	ms_ratelimit_config_t cfg = budget_config(reg.budget);
 	ms_rc_t rc = ms_ratelimit_new(&cfg, &reg.ratelimit, err);
+	if (rc == MS_OK) {
+		rc = ms_http_pool_new(&reg.http_pool, err);
+	}
 	if (rc != MS_OK) {
 		release_worker_resources();
 		return rc;
@@ -566,6 +574,7 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 		zone->registered = true;
 		zone->generation = ++reg.generation;
 		zone->ratelimit = reg.ratelimit;
+		zone->http_pool = reg.http_pool;
 		zone->phase = ms_sched_phase(zone->name);
 		/* The first check is a routine one, due at once: it goes before
 		 * later routine checks but after changes of zones already running

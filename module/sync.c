@@ -76,6 +76,7 @@ static ms_rc_t make_client(ms_zone_t *zone, ms_cf_client_t **out, ms_err_t *err)
 		.ca_file = s->ca_file,
 		.abort_flag = &zone->abort,
 		.ratelimit = zone->ratelimit,
+		.http_pool = zone->http_pool,
 		.on_request = count_request,
 		.hook_ctx = zone,
 	};

@@ -23,6 +23,7 @@ typedef struct {
 
 struct ms_sync_zone; /* what the sync pass keeps between passes */
 struct ms_ratelimit; /* the request budget shared by all zones */
+struct ms_http_pool; /* the worker's libcurl handles, shared by all zones */
 
 typedef struct ms_zone {
 	char *name;             /* "example.com", no trailing dot */
@@ -32,6 +33,7 @@ typedef struct ms_zone {
 	ms_zone_hooks_t hooks;
 	struct ms_sync_zone *sync;
 	struct ms_ratelimit *ratelimit;
+	struct ms_http_pool *http_pool;
 
 	/* Set when the zone must stop what it is doing (unload, shutdown);
 	 * every wait in a pass checks it at least every 100 ms. */

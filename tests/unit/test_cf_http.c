@@ -269,6 +269,52 @@ static void global_key_and_methods(void **state)
 	assert_null(strstr(srv.requests[3], "{\"a\":1}"));
 }
 
+/* Clients of one thread share a pool: each request carries its own client's
+ * credential and options only, whatever the client before it set, and a
+ * client's abort flag stops its own requests alone. */
+static void clients_share_a_pool(void **state)
+{
+	(void)state;
+	step_t s[] = { { 200, NULL, "{}", 0 } };
+	start_server(s, 1);
+	ms_http_pool_t *pool = NULL;
+	assert_int_equal(ms_http_pool_new(&pool, NULL), MS_OK);
+	atomic_store(&abort_flag, false);
+	ms_http_config_t ka = { .auth_kind = MS_AUTH_GLOBAL_KEY, .secret = "k3y",
+	                        .email = "ops@example.com", .pool = pool, .max_body = 1,
+	                        .abort_flag = &abort_flag };
+	ms_http_config_t tb = { .pool = pool };
+	ms_http_t *a = new_http(&ka);
+	ms_http_t *b = new_http(&tb);
+	ms_http_response_t r;
+	ms_err_t err = { 0 };
+	assert_int_equal(ms_http_perform(a, MS_HTTP_PATCH, url("/zones/a"), "{\"x\":1}", &r, &err),
+	                 MS_ETOOBIG); /* a's body cap, 1 byte */
+	ms_http_response_free(&r);
+	assert_int_equal(ms_http_perform(b, MS_HTTP_GET, url("/zones/b"), NULL, &r, NULL), MS_OK);
+	assert_string_equal(r.body, "{}"); /* b's own cap */
+	ms_http_response_free(&r);
+	atomic_store(&abort_flag, true);
+	assert_int_equal(ms_http_perform(a, MS_HTTP_GET, url("/zones/a"), NULL, &r, &err),
+	                 MS_EABORTED);
+	ms_http_free(a); /* b and the pool go on without it */
+	assert_int_equal(ms_http_perform(b, MS_HTTP_DELETE, url("/zones/b2"), NULL, &r, NULL), MS_OK);
+	ms_http_response_free(&r);
+	ms_http_pool_free(pool); /* before its last client: allowed */
+	ms_http_free(b);
+	ms_http_pool_free(NULL);
+	stop_server();
+	assert_int_equal(srv.served, 3);
+	assert_non_null(strstr(srv.requests[0], "PATCH /client/v4/zones/a HTTP"));
+	assert_non_null(strstr(srv.requests[0], "X-Auth-Key: k3y\r\n"));
+	assert_non_null(strstr(srv.requests[1], "GET /client/v4/zones/b HTTP"));
+	assert_non_null(strstr(srv.requests[1], "Authorization: Bearer " TOKEN "\r\n"));
+	assert_null(strstr(srv.requests[1], "X-Auth"));
+	assert_null(strstr(srv.requests[1], "{\"x\":1}"));
+	assert_non_null(strstr(srv.requests[2], "DELETE /client/v4/zones/b2 HTTP"));
+	assert_null(strstr(srv.requests[2], "X-Auth"));
+}
+
 static void refusals(void **state)
 {
 	(void)state;
@@ -749,6 +795,7 @@ int main(void)
 		cmocka_unit_test(sends_and_reads_headers),
 		cmocka_unit_test(global_key_and_methods),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(clients_share_a_pool),
 		cmocka_unit_test(body_cap),
 		cmocka_unit_test(timeout_and_drops),
 		cmocka_unit_test(abort_within_100ms),
