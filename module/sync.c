@@ -28,7 +28,7 @@ struct ms_sync_zone {
 	ms_keys_cache_t keys_cache; /* the key listing, between passes */
 	unsigned pass_requests;     /* API requests of the running pass... */
 	unsigned pass_writes;       /* ...and how many of them changed something */
-	ms_zone_state_t state;
+	ms_zone_state_packed_t state; /* as of the last pass (unpacked: ~140 KiB) */
 	bool state_loaded;
 	bool saved_known;           /* the state file holds what saved_digest says */
 	uint64_t saved_digest;      /* ms_zone_state_digest() of the file's content */
@@ -97,7 +97,6 @@ static ms_rc_t sync_zone_init(ms_zone_t *zone, ms_err_t *err)
 	snprintf(s->state_path, sizeof(s->state_path), "%s/%s.json",
 	         zone->env.state_dir, zone->name);
 	ms_plan_owner_marker(zone->name, s->marker, sizeof(s->marker));
-	ms_zone_state_init(&s->state, zone->name);
 	zone->sync = s;
 	return MS_OK;
 }
@@ -108,6 +107,7 @@ void ms_sync_zone_free(ms_zone_t *zone)
 	if (s != NULL) {
 		ms_cf_client_free(s->client);
 		ms_keys_cache_clear(&s->keys_cache);
+		ms_zone_state_packed_free(&s->state);
 		free(s);
 		zone->sync = NULL;
 	}
@@ -115,7 +115,9 @@ void ms_sync_zone_free(ms_zone_t *zone)
 
 /* ---- saved state ------------------------------------------------------------- */
 
-static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
+/* Read the saved state (scratch: room to parse it in). Leaves state_loaded
+ * false when memory ran out: the pass must not go on and overwrite it. */
+static void load_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_zone_state_t *scratch)
 {
 	char *buf = malloc(MS_STATE_TEXT_MAX);
 	if (buf == NULL) {
@@ -125,43 +127,41 @@ static void load_state(ms_zone_t *zone, struct ms_sync_zone *s)
 	ms_err_t err = { 0 };
 	ms_rc_t rc = ms_state_file_read(s->state_path, buf, MS_STATE_TEXT_MAX, &len, &err);
 	if (rc == MS_OK) {
-		rc = ms_zone_state_parse(buf, len, zone->name, &s->state, &err);
+		rc = ms_zone_state_parse(buf, len, zone->name, scratch, &err);
 	}
 	free(buf);
 	if (rc != MS_OK && rc != MS_ENOTFOUND) {
 		ms_zone_log(zone, LOG_WARNING, "cannot use saved state %s: %s; starting afresh: "
 		            "records are only treated as ours again once proven",
 		            s->state_path, err.msg);
-		ms_zone_state_init(&s->state, zone->name);
+	}
+	if (rc == MS_OK && ms_zone_state_pack(scratch, &s->state, &err) != MS_OK) {
+		return; /* out of memory: try again next pass */
 	}
 	s->saved_known = (rc == MS_OK);
-	s->saved_digest = ms_zone_state_digest(&s->state);
+	s->saved_digest = ms_zone_state_digest(scratch);
 	s->state_loaded = true;
 }
 
-/* Written (crash-safe: fsync, rename, fsync of the directory) only when
- * what it keeps changed, not for every pass. */
-static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, ms_err_t *err)
+/* Keep state (packed) for the next pass, and write it (crash-safe: fsync,
+ * rename, fsync of the directory) only when what the file keeps changed,
+ * not for every pass. */
+static ms_rc_t save_state(ms_zone_t *zone, struct ms_sync_zone *s, const ms_zone_state_t *state,
+                          ms_err_t *err)
 {
-	uint64_t d = ms_zone_state_digest(&s->state);
+	ms_rc_t rc = ms_zone_state_pack(state, &s->state, err);
+	if (rc != MS_OK) {
+		return rc;
+	}
+	uint64_t d = ms_zone_state_digest(state);
 	if (s->saved_known && d == s->saved_digest) {
 		return MS_OK;
 	}
 	s->saved_known = false;
-	ms_rc_t rc = ms_state_dir_ensure(zone->env.state_dir, err);
-	if (rc != MS_OK) {
-		return rc;
-	}
-	char *buf = malloc(MS_STATE_TEXT_MAX);
-	if (buf == NULL) {
-		return ms_err_set(err, MS_ENOMEM, "out of memory");
-	}
-	size_t len = 0;
-	rc = ms_zone_state_format(&s->state, buf, MS_STATE_TEXT_MAX, &len, err);
+	rc = ms_state_dir_ensure(zone->env.state_dir, err);
 	if (rc == MS_OK) {
-		rc = ms_state_file_write(s->state_path, buf, len, err);
+		rc = ms_state_file_write(s->state_path, s->state.text, s->state.len, err);
 	}
-	free(buf);
 	if (rc == MS_OK) {
 		s->saved_known = true;
 		s->saved_digest = d;
@@ -429,6 +429,7 @@ typedef struct {
 	ms_local_view_t local;
 	ms_cf_view_t cf;
 	ms_plan_t plan;
+	ms_zone_state_t state;     /* the zone's state at the start of the pass */
 	ms_zone_state_t new_state;
 } pass_data_t;
 
@@ -474,7 +475,7 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 	                      &ps);
 	ps.hold_activation = true;
 	ps.propagation_delay = zone->env.propagation_delay;
-	ms_rc_t rc = ms_plan(&d->local, &d->cf, &s->state, wall, &ps, &d->plan, &d->new_state, err);
+	ms_rc_t rc = ms_plan(&d->local, &d->cf, &d->state, wall, &ps, &d->plan, &d->new_state, err);
 	if (rc != MS_OK) {
 		return rc;
 	}
@@ -497,9 +498,8 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 		ms_keys_cache_invalidate(&s->keys_cache);
 	}
 	if (!zone->settings.dry_run) {
-		s->state = d->new_state;
 		ms_err_t save_err = { 0 };
-		if (save_state(zone, s, &save_err) != MS_OK) {
+		if (save_state(zone, s, &d->new_state, &save_err) != MS_OK) {
 			ms_zone_log(zone, LOG_ERR, "cannot save state: %s; check the permissions of "
 			            "%s", save_err.msg, zone->env.state_dir);
 		}
@@ -558,7 +558,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	check_cds(zone, s, &d->local, &d->cf, asked, asked_count);
 	bool planned = d->new_state.zone[0] != '\0';
 	ms_sync_status_write(zone, &s->status, &d->local, &d->cf,
-	                     planned ? &d->new_state : &s->state, planned ? &d->plan : NULL,
+	                     planned ? &d->new_state : &d->state, planned ? &d->plan : NULL,
 	                     rc == MS_OK ? NULL : err.msg);
 	if (rc != MS_OK) {
 		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
@@ -580,16 +580,25 @@ double ms_sync_pass(ms_zone_t *zone, double now, bool routine)
 		return 0; /* the next routine check tries again */
 	}
 	struct ms_sync_zone *s = zone->sync;
+	pass_data_t *d = calloc(1, sizeof(*d));
+	if (d == NULL) {
+		return now + RETRY_MIN;
+	}
 	if (!s->state_loaded) {
-		load_state(zone, s);
+		load_state(zone, s, &d->state);
 		ms_err_t dir_err = { 0 };
 		/* The state directory also holds the key files handed to keymgr,
 		 * which this pass may need before any state was saved;
 		 * save_state() reports a failure. */
 		(void)ms_state_dir_ensure(zone->env.state_dir, &dir_err);
 	}
-	pass_data_t *d = calloc(1, sizeof(*d));
-	if (d == NULL) {
+	if (!s->state_loaded || ms_zone_state_unpack(&s->state, zone->name, &d->state, &err)
+	                        != MS_OK) {
+		/* Out of memory: going on could overwrite the saved state. */
+		if (err.msg[0] != '\0') {
+			ms_zone_log(zone, LOG_WARNING, "sync pass incomplete: %s", err.msg);
+		}
+		free(d);
 		return now + RETRY_MIN;
 	}
 	s->pass_requests = 0;

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "zone_state.h"
@@ -553,4 +554,63 @@ ms_rc_t ms_zone_state_parse(const char *text, size_t len, const char *zone,
 		ms_zone_state_init(state, zone);
 	}
 	return rc;
+}
+
+/* ---- packed form, between passes ---- */
+
+ms_rc_t ms_zone_state_pack(const ms_zone_state_t *state, ms_zone_state_packed_t *out,
+                           ms_err_t *err)
+{
+	char *text = malloc(MS_STATE_TEXT_MAX);
+	size_t n = state->awaited_count;
+	ms_awaited_zsk_t *awaited = n > 0 ? malloc(n * sizeof(*awaited)) : NULL;
+	if (text == NULL || (n > 0 && awaited == NULL)) {
+		free(text);
+		free(awaited);
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	size_t len = 0;
+	ms_rc_t rc = ms_zone_state_format(state, text, MS_STATE_TEXT_MAX, &len, err);
+	if (rc != MS_OK) {
+		free(text);
+		free(awaited);
+		return rc;
+	}
+	char *fit = realloc(text, len + 1); /* give back what the text does not use */
+	if (fit != NULL) {
+		text = fit;
+	}
+	if (n > 0) {
+		memcpy(awaited, state->awaited, n * sizeof(*awaited));
+	}
+	ms_zone_state_packed_free(out);
+	*out = (ms_zone_state_packed_t){ .text = text, .len = len, .awaited = awaited,
+	                                 .awaited_count = n };
+	return MS_OK;
+}
+
+ms_rc_t ms_zone_state_unpack(const ms_zone_state_packed_t *packed, const char *zone,
+                             ms_zone_state_t *state, ms_err_t *err)
+{
+	if (packed->text == NULL) {
+		ms_zone_state_init(state, zone);
+		return MS_OK;
+	}
+	ms_rc_t rc = ms_zone_state_parse(packed->text, packed->len, zone, state, err);
+	if (rc == MS_OK) {
+		size_t n = packed->awaited_count < MS_STATE_MAX_OUR_ZSKS ? packed->awaited_count
+		                                                          : MS_STATE_MAX_OUR_ZSKS;
+		if (n > 0) {
+			memcpy(state->awaited, packed->awaited, n * sizeof(state->awaited[0]));
+		}
+		state->awaited_count = n;
+	}
+	return rc;
+}
+
+void ms_zone_state_packed_free(ms_zone_state_packed_t *packed)
+{
+	free(packed->text);
+	free(packed->awaited);
+	*packed = (ms_zone_state_packed_t){ 0 };
 }

@@ -81,6 +81,29 @@ typedef struct {
 	size_t awaited_count;
 } ms_zone_state_t;
 
+/* The state between passes, compact: a full ms_zone_state_t reserves every
+ * cap (about 140 KiB), a zone's state usually fills a few entries. Packed,
+ * it is the text form (as saved) plus the memory-only part (the awaited
+ * keys), on the heap and sized to what it holds. All zero: nothing packed. */
+typedef struct {
+	char *text;                 /* ms_zone_state_format()'s output */
+	size_t len;
+	ms_awaited_zsk_t *awaited;
+	size_t awaited_count;
+} ms_zone_state_packed_t;
+
+/* Pack state into *out, replacing what it held (only on success: on an error
+ * *out is unchanged). MS_ENOMEM, or ms_zone_state_format()'s errors. */
+ms_rc_t ms_zone_state_pack(const ms_zone_state_t *state, ms_zone_state_packed_t *out,
+                           ms_err_t *err);
+
+/* The full state back, for zone (as ms_zone_state_parse()); nothing packed
+ * gives the empty state. On an error *state is empty for zone. */
+ms_rc_t ms_zone_state_unpack(const ms_zone_state_packed_t *packed, const char *zone,
+                             ms_zone_state_t *state, ms_err_t *err);
+
+void ms_zone_state_packed_free(ms_zone_state_packed_t *packed);
+
 /* An empty state for zone (a name; truncated names are refused by parse). */
 void ms_zone_state_init(ms_zone_state_t *state, const char *zone);
 

@@ -111,6 +111,44 @@ static void digest_covers_all_but_last_seen(void **state)
 #undef CHANGED
 }
 
+/* Between passes the state is kept packed: small, and back unchanged,
+ * the memory-only awaited keys included. */
+static void packed_between_passes(void **state)
+{
+	(void)state;
+	static ms_zone_state_t a, b;
+	sample(&a);
+	a.awaited[0].key = key_of(256, 9, 64, 13);
+	a.awaited[0].since = 1700000300;
+	a.awaited_count = 1;
+	ms_zone_state_packed_t p = { 0 };
+	assert_int_equal(ms_zone_state_unpack(&p, ZONE, &b, NULL), MS_OK); /* nothing packed */
+	static ms_zone_state_t empty;
+	ms_zone_state_init(&empty, ZONE);
+	assert_memory_equal(&b, &empty, sizeof(b));
+	assert_int_equal(ms_zone_state_pack(&a, &p, NULL), MS_OK);
+	size_t len = format(&a);
+	assert_int_equal(p.len, len);
+	assert_string_equal(p.text, text);
+	assert_true(p.len < 2048); /* vs sizeof(ms_zone_state_t), ~140 KiB */
+	assert_int_equal(ms_zone_state_unpack(&p, ZONE, &b, NULL), MS_OK);
+	assert_memory_equal(&a, &b, sizeof(a));
+	/* Packing again replaces; a state that cannot be formatted leaves it. */
+	b.awaited_count = 0;
+	assert_int_equal(ms_zone_state_pack(&b, &p, NULL), MS_OK);
+	assert_int_equal(p.awaited_count, 0);
+	b.owned_count = MS_STATE_MAX_OWNED + 1;
+	ms_err_t err = { 0 };
+	assert_int_not_equal(ms_zone_state_pack(&b, &p, &err), MS_OK);
+	assert_int_equal(p.len, len);
+	assert_int_equal(ms_zone_state_unpack(&p, ZONE, &b, NULL), MS_OK);
+	assert_int_equal(b.owned_count, a.owned_count);
+	assert_int_equal(b.awaited_count, 0);
+	ms_zone_state_packed_free(&p);
+	assert_null(p.text);
+	ms_zone_state_packed_free(&p);
+}
+
 static void empty_state_text(void **state)
 {
 	(void)state;
@@ -400,6 +438,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip),
 		cmocka_unit_test(digest_covers_all_but_last_seen),
+		cmocka_unit_test(packed_between_passes),
 		cmocka_unit_test(empty_state_text),
 		cmocka_unit_test(text_holds_public_data_only),
 		cmocka_unit_test(largest_state_fits),
