@@ -103,12 +103,14 @@ class BenchKnot(KnotInstance):
             self.proc.wait(timeout=10)
 
     def memory(self):
-        """VmRSS and VmHWM of knotd, in KiB."""
+        """VmRSS and VmHWM of knotd, in KiB, and VmRSS split into RssAnon (the
+        heap: knotd's and the module's) and RssFile (mapped files: knotd's
+        journal and key database, libraries)."""
         out = {}
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
                 key, _, value = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
+                if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                     out[key] = int(value.split()[0])
         return out
 
