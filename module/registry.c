@@ -351,6 +351,20 @@ static void run_pass(ms_zone_t *z, ms_sched_class_t cls, double factor)
 	pthread_mutex_unlock(&reg.done_lock);
 }
 
+/* Mark the zones whose files changed (non-blocking: one read() when
+ * nothing is pending). */
+static void drain_file_events(void)
+{
+	if (reg.watch == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&reg.watch_lock);
+	urcu_mb_read_lock();
+	ms_watch_drain(reg.watch, on_file_event, NULL);
+	urcu_mb_read_unlock();
+	pthread_mutex_unlock(&reg.watch_lock);
+}
+
 static void sleep_until(double wake)
 {
 	double wait = (wake - ms_now()) * 1000.0;
@@ -367,11 +381,7 @@ static void sleep_until(double wake)
 		}
 	}
 	if (n > 0 && (fds[1].revents & POLLIN)) {
-		pthread_mutex_lock(&reg.watch_lock);
-		urcu_mb_read_lock();
-		ms_watch_drain(reg.watch, on_file_event, NULL);
-		urcu_mb_read_unlock();
-		pthread_mutex_unlock(&reg.watch_lock);
+		drain_file_events();
 	}
 }
 
@@ -390,6 +400,10 @@ static void *worker_main(void *arg)
 	(void)arg;
 	urcu_mb_register_thread();
 	while (!atomic_load(&reg.stop)) {
+		/* Before every pick, not only when idle: a worker busy with a
+		 * backlog of passes never sleeps, and knotd's changes (a new ZSK
+		 * published) must still go before that backlog. */
+		drain_file_events();
 		pick_t p;
 		pick(ms_now(), &p);
 		double wait = (p.zone != NULL && p.cls == MS_SCHED_ROUTINE) ? budget_wait() : 0;
