@@ -135,6 +135,49 @@ static void zone_file_rewrite_triggers_pass(void **state)
 	rmdir(dir);
 }
 
+/* Zone 1's pass always asks to run again at once, so the worker never
+ * sleeps; the others' passes are record_pass()'s (the worker has one pass
+ * function for all zones). */
+static double busy_pass(ms_zone_t *z, double now, bool routine)
+{
+	if (zone_index(z) != 1) {
+		return record_pass(z, now, routine);
+	}
+	atomic_fetch_add(&passes[1], 1);
+	usleep(2000);
+	return now;
+}
+
+/* knotd's change to a zone goes before a backlog of other passes, even
+ * when the worker has no idle moment to read file events in. */
+static void file_event_seen_while_the_worker_is_busy(void **state)
+{
+	(void)state;
+	reset();
+	char dir[] = "/tmp/ms-registry-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char file[256], tmp[256];
+	snprintf(file, sizeof(file), "%s/a.example.zone", dir);
+	snprintf(tmp, sizeof(tmp), "%s/a.example.zone.tmp", dir);
+	ms_zone_t *a = make_zone("a.example", 0, file);
+	ms_zone_t *b = make_zone("b.example", 1, "");
+	assert_int_equal(ms_registry_add(a, busy_pass, NULL), MS_OK);
+	assert_true(wait_for(&passes[0], 1));
+	assert_int_equal(ms_registry_add(b, busy_pass, NULL), MS_OK);
+	assert_true(wait_for(&passes[1], 20)); /* b keeps the worker busy */
+
+	close(open(tmp, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(rename(tmp, file), 0);
+	assert_true(wait_for(&passes[0], 2));
+
+	ms_registry_remove(b);
+	ms_registry_remove(a);
+	free_zone(a);
+	free_zone(b);
+	unlink(file);
+	rmdir(dir);
+}
+
 /* A zone whose pass hangs, once that pass runs. */
 static ms_zone_t *add_slow_zone(const char *name)
 {
@@ -403,6 +446,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(first_pass_on_registration),
 		cmocka_unit_test(zone_file_rewrite_triggers_pass),
+		cmocka_unit_test(file_event_seen_while_the_worker_is_busy),
 		cmocka_unit_test(remove_aborts_running_pass),
 		cmocka_unit_test(newer_instance_supersedes_older),
 		cmocka_unit_test(removing_newest_revives_previous),
