@@ -36,6 +36,10 @@ def knot_env():
 # client socket of a test (HTTP to the simulator, DNS queries) can take the
 # port between our check and knotd's bind.
 PORT_RANGE = (10000, 30000)
+# Seconds knotd 3.4's main thread may take to notice a `knotc stop` that one
+# of its control threads ran: it looks when its accept() poll returns, after
+# 5 s without a connection (doc/knot-versions.md, Shutdown). 3.2: at once.
+KNOT_ACCEPT_WAIT = 5
 
 
 def free_port():
@@ -207,6 +211,18 @@ class KnotInstance:
 
     def ctl_ok(self):
         return os.path.exists(self.socket_path) and self.knotc("status", check=False).returncode == 0
+
+    def wait_control_loop_left(self, timeout=KNOT_ACCEPT_WAIT + 1):
+        """Return once knotd has left its control loop after `knotc stop`:
+        it removes the control socket then, before it stops its threads
+        and frees the zones. What follows is what a module can delay."""
+        deadline = time.monotonic() + timeout
+        while os.path.exists(self.socket_path):
+            if self.proc.poll() is not None or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        assert not os.path.exists(self.socket_path) or self.proc.poll() is not None, \
+            f"knotd did not leave its control loop within {timeout} s of `knotc stop`"
 
     def wait_exit(self, timeout=20):
         try:

@@ -11,7 +11,6 @@ Each test holds one API request of the module's for SLOW seconds (the
 module's own limits would give up on it after 20 s without a byte), acts
 while it is held, and requires knotd's answer within knotc's 5 s timeout.
 """
-import os
 import time
 
 from sync_helpers import CHECK_INTERVAL, MARGIN
@@ -20,7 +19,6 @@ from sync_helpers import sync_knot_factory, sync_pair, sync_pair_factory  # noqa
 SLOW = 60             # seconds the simulator holds the answer
 PROMPT = 3.0          # seconds: a reload or stop that did not wait for the API
 LOADED = "syncing with Cloudflare at"   # the module's line at every load
-KNOT_ACCEPT_WAIT = 5  # seconds knotd 3.4's control loop may wait in accept()
 
 
 def hold_next_request(pair):
@@ -72,8 +70,7 @@ def test_stop_while_an_api_call_hangs(sync_pair):
     # after up to 5 s of its own (doc/knot-versions.md), whatever the module
     # does. Leaving the loop, knotd removes the control socket: from there on
     # the module must not hold knotd up.
-    pair.wait(lambda: not os.path.exists(pair.knot.socket_path), KNOT_ACCEPT_WAIT + 1,
-              "knotd leaving its control loop", interval=0.02)
+    pair.knot.wait_control_loop_left()
     t0 = time.monotonic()
     pair.knot.wait_exit(timeout=PROMPT + 2)
     took = time.monotonic() - t0
