@@ -36,8 +36,10 @@ typedef struct {
 	ms_action_t scratch;                   /* written instead when the plan is full */
 	uint8_t algorithm;                     /* the zone's */
 	uint32_t ttl_k;                        /* largest DNSKEY TTL of both sides */
-	bool export_wanted[MS_MAX_KEYS];       /* by local->dnskeys index */
+	bool export_wanted[MS_MAX_KEYS];       /* by local->dnskeys index: our ZSKs */
+	bool ksk_export_wanted[MS_MAX_KEYS];   /* by local->dnskeys index: our KSKs */
 	bool import_wanted[MS_MAX_KEYS];       /* by cf->zsks index */
+	bool ksk_import_wanted;                /* Cloudflare's KSK (cf->ksk) */
 	const char *wanted_ns[MS_MAX_NS];
 	size_t wanted_ns_count;
 	bool wanted_ns_known;
@@ -122,8 +124,18 @@ static const ms_local_key_t *keydb_find(const planner_t *p, const ms_dnskey_t *k
 	return NULL;
 }
 
+/* Cloudflare's KSK as /dnssec reports it. */
+static bool is_cf_ksk(const planner_t *p, const ms_dnskey_t *key)
+{
+	return p->cf->has_ksk && ms_dnskey_equal(&p->cf->ksk, key);
+}
+
+/* Cloudflare still lists the key: a ZSK it serves, or its KSK. */
 static bool cf_lists_key(const planner_t *p, const ms_dnskey_t *key)
 {
+	if (is_cf_ksk(p, key)) {
+		return true;
+	}
 	for (size_t i = 0; i < p->cf->zsk_count; i++) {
 		if (ms_cf_zsk_served(&p->cf->zsks[i]) && ms_dnskey_equal(&p->cf->zsks[i].key, key)) {
 			return true;
@@ -196,14 +208,31 @@ static bool ns_wanted(const planner_t *p, const char *name)
 	return false;
 }
 
-static bool export_wanted_key(const planner_t *p, const ms_dnskey_t *key)
+static bool wanted_in(const planner_t *p, const bool *wanted, const ms_dnskey_t *key)
 {
 	for (size_t i = 0; i < p->local->dnskey_count; i++) {
-		if (p->export_wanted[i] && ms_dnskey_equal(&p->local->dnskeys[i], key)) {
+		if (wanted[i] && ms_dnskey_equal(&p->local->dnskeys[i], key)) {
 			return true;
 		}
 	}
 	return false;
+}
+
+/* One of our ZSKs that Cloudflare should carry. */
+static bool export_wanted_key(const planner_t *p, const ms_dnskey_t *key)
+{
+	return wanted_in(p, p->export_wanted, key);
+}
+
+/* Any key of ours that Cloudflare should carry as a DNSKEY record. */
+static bool record_wanted_key(const planner_t *p, const ms_dnskey_t *key)
+{
+	return export_wanted_key(p, key) || wanted_in(p, p->ksk_export_wanted, key);
+}
+
+static const char *key_kind(const ms_dnskey_t *key)
+{
+	return ms_dnskey_is_ksk(key) ? "KSK" : "ZSK";
 }
 
 /* ---- actions ---- */
@@ -331,6 +360,12 @@ static void choose_exports(planner_t *p)
 		p->export_wanted[i] = ms_dnskey_is_zsk(key) && k != NULL && !k->public_only &&
 		                      k->role == MS_ROLE_ZSK && key->algorithm == p->algorithm &&
 		                      !cf_is_own_zsk(p, key) && well_formed(key);
+		/* Rule 6 input: our KSK in Cloudflare's DNSKEY RRset, so that both
+		 * RRsets (and any CDS/CDNSKEY built from them) hold both KSKs. */
+		p->ksk_export_wanted[i] = p->set->share_ksk && ms_dnskey_is_ksk(key) && k != NULL && !k->public_only &&
+		                          k->role == MS_ROLE_KSK && key->algorithm == p->algorithm &&
+		                          !is_cf_ksk(p, key) && !cf_is_own_zsk(p, key) &&
+		                          well_formed(key);
 	}
 }
 
@@ -358,6 +393,23 @@ static void choose_imports(planner_t *p)
 		} else {
 			p->import_wanted[i] = true;
 		}
+	}
+	/* Cloudflare's KSK, public only: knotd publishes it in its DNSKEY RRset
+	 * but never signs with it, and without a ready timer keeps it out of
+	 * CDS/CDNSKEY and out of its KSK rollover (doc/cds-cdnskey.md). */
+	const ms_dnskey_t *ksk = &p->cf->ksk;
+	if (!p->cf->has_ksk) {
+		return;
+	}
+	if (!well_formed(ksk)) {
+		warn_unimportable(p, ksk, "it is malformed");
+	} else if (!ms_dnskey_is_ksk(ksk)) {
+		warn_unimportable(p, ksk, "its DNSSEC details report it as the KSK but its flags "
+		                  "are not 257");
+	} else if (ksk->algorithm != p->algorithm) {
+		warn_unimportable(p, ksk, "its algorithm differs from the zone's (rule 1)");
+	} else {
+		p->ksk_import_wanted = true;
 	}
 }
 
@@ -505,7 +557,7 @@ static void classify_dnskey_records(planner_t *p)
 		const ms_owned_record_t *s = saved_owned(p, r->id, MS_RECORD_DNSKEY);
 		bool same = s != NULL && ms_dnskey_equal(&s->key, &r->key);
 		owner_t o = classify(p, in_saved_state(p, r->id), same, r->comment,
-		                     export_wanted_key(p, &r->key));
+		                     record_wanted_key(p, &r->key));
 		p->dnskey_owner[i] = o;
 		warn_ownership(p, o, "DNSKEY", r->id);
 		if (owned(o)) {
@@ -735,6 +787,9 @@ static void track_cf_keys(planner_t *p)
 			note_listed(p, &p->cf->zsks[i].key);
 		}
 	}
+	if (p->ksk_import_wanted) {
+		note_listed(p, &p->cf->ksk);
+	}
 	size_t kept = 0;
 	for (size_t i = 0; i < p->state->cf_key_count; i++) {
 		ms_cf_key_state_t *e = &p->state->cf_keys[i];
@@ -881,15 +936,34 @@ static void plan_exports(planner_t *p)
 	}
 	for (size_t i = 0; i < p->local->dnskey_count; i++) {
 		const ms_dnskey_t *key = &p->local->dnskeys[i];
-		if (!p->export_wanted[i] || cf_dnskey_record(p, key) != NULL) {
+		bool ksk = p->ksk_export_wanted[i];
+		if ((!p->export_wanted[i] && !ksk) || cf_dnskey_record(p, key) != NULL) {
 			continue;
 		}
-		ms_action_t *a = add(p, MS_ACT_CF_CREATE_DNSKEY, "exporting ZSK %u to Cloudflare: "
-		                     "knotd publishes it and Cloudflare does not serve it",
-		                     ms_dnskey_tag(key));
+		ms_action_t *a = add(p, MS_ACT_CF_CREATE_DNSKEY, "exporting %s %u to Cloudflare: "
+		                     "knotd publishes it and Cloudflare does not serve it%s",
+		                     key_kind(key), ms_dnskey_tag(key),
+		                     ksk ? " (both DNSKEY RRsets carry both providers' KSKs, "
+		                           "RFC 8901 rule 6)" : "");
 		a->key = *key;
 		a->ttl = export_ttl(p);
 	}
+}
+
+static void plan_ksk_import(planner_t *p)
+{
+	const ms_dnskey_t *key = &p->cf->ksk;
+	if (!p->local->complete || !p->ksk_import_wanted || local_serves(p, key)) {
+		return;
+	}
+	bool in_keydb = keydb_find(p, key) != NULL;
+	ms_action_t *a = add(p, MS_ACT_LOCAL_IMPORT_KEY, "importing Cloudflare's KSK %u into "
+	                     "knotd, public only (knotd publishes it in its DNSKEY RRset, does not "
+	                     "sign with it and leaves it out of CDS/CDNSKEY): Cloudflare reports it "
+	                     "and knotd does not serve it%s", ms_dnskey_tag(key),
+	                     in_keydb ? " (already in the key database: reloading keys)" : "");
+	a->key = *key;
+	a->key_in_keydb = in_keydb;
 }
 
 static void plan_imports(planner_t *p)
@@ -910,6 +984,7 @@ static void plan_imports(planner_t *p)
 		a->key = *key;
 		a->key_in_keydb = in_keydb;
 	}
+	plan_ksk_import(p);
 }
 
 static bool keys_settled_for(const planner_t *p, int64_t since)
@@ -993,8 +1068,8 @@ static void delete_record(planner_t *p, const char *id, const ms_dnskey_t *key,
 {
 	ms_action_t *a;
 	if (key != NULL) {
-		a = add(p, MS_ACT_CF_DELETE_RECORD, "deleting our DNSKEY record %s (ZSK %u) at "
-		        "Cloudflare: %s", id, ms_dnskey_tag(key), why);
+		a = add(p, MS_ACT_CF_DELETE_RECORD, "deleting our DNSKEY record %s (%s %u) at "
+		        "Cloudflare: %s", id, key_kind(key), ms_dnskey_tag(key), why);
 		a->key = *key;
 	} else {
 		a = add(p, MS_ACT_CF_DELETE_RECORD, "deleting our NS record %s (%s) at Cloudflare: %s",
@@ -1059,9 +1134,9 @@ static void plan_key_removals(planner_t *p)
 		if (e->gone_since == 0 || p->now < e->remove_after || k == NULL || !k->public_only) {
 			continue;
 		}
-		ms_action_t *a = add(p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY, "removing Cloudflare's ZSK "
+		ms_action_t *a = add(p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY, "removing Cloudflare's %s "
 		                     "%u from knotd: Cloudflare stopped serving it at %s and the hold "
-		                     "time has passed (%lld s)", ms_dnskey_tag(&e->key),
+		                     "time has passed (%lld s)", key_kind(&e->key), ms_dnskey_tag(&e->key),
 		                     when_text(e->gone_since).text,
 		                     (long long)(p->now - e->gone_since));
 		a->key = e->key;
@@ -1330,6 +1405,7 @@ void ms_plan_settings_from(const ms_settings_t *s, const char *zone, const char 
 		.nameserver_count = s->nameserver_count,
 		.owner_marker = marker,
 		.setup = s->setup,
+		.share_ksk = true,
 	};
 }
 

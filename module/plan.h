@@ -95,6 +95,11 @@ typedef struct {
 	/* cloudflare-setup: auto follows the Cloudflare zone's type; full or
 	 * secondary must agree with it (else nothing is done). */
 	ms_cf_setup_t setup;
+	/* Rule 6 (issue 5): offer our KSKs to Cloudflare as DNSKEY 257 records
+	 * (full setup) so that both DNSKEY RRsets hold both KSKs. On from
+	 * ms_plan_settings_from(); unit tests of the ZSK exchange alone leave
+	 * it off. Cloudflare's KSK is imported either way. */
+	bool share_ksk;
 } ms_plan_settings_t;
 
 /* Planner settings from the module's (zone, marker and the nameserver

@@ -252,6 +252,14 @@ class Pair:
         return {k for k in self.local_keys() if k.flags == 256}
 
     def local_ksks(self):
+        """knotd's own KSKs in its DNSKEY RRset (not imported ones such as
+        Cloudflare's KSK, which the module brings in public only)."""
+        own = {k["tag"] for k in self.keymgr_keys()
+               if k.get("ksk") and not k.get("public-only")}
+        return {k for k in self.local_keys() if k.flags == 257 and k.tag in own}
+
+    def local_all_ksks(self):
+        """Every KSK in knotd's DNSKEY RRset: ours and imported ones."""
         return {k for k in self.local_keys() if k.flags == 257}
 
     def local_dnskey_ttls(self):
@@ -349,6 +357,13 @@ class Pair:
         return [r for r in self.cf_dnskey_records() if self.is_ours(r)]
 
     def cf_our_keys(self):
+        """Our ZSKs exported as records (our KSK records: cf_our_ksks)."""
+        return {k for k in self.cf_our_all_keys() if k.flags == 256}
+
+    def cf_our_ksks(self):
+        return {k for k in self.cf_our_all_keys() if k.flags == 257}
+
+    def cf_our_all_keys(self):
         return {Key.from_cf_record(r) for r in self.cf_our_dnskey_records()}
 
     def cf_record_keys(self):

@@ -204,6 +204,7 @@ static void joining(world_t *w)
 	w->now = T0;
 	ms_zone_state_init(&w->state, ZONE);
 	assert_true(ms_plan_owner_marker(ZONE, w->marker, sizeof(w->marker)));
+	/* share_ksk off: these tests look at the ZSK exchange; ksk_* turn it on. */
 	w->set = (ms_plan_settings_t){ .zone = ZONE, .check_interval = INTERVAL,
 	                               .owner_marker = w->marker };
 	ms_local_view_t *l = &w->local;
@@ -284,7 +285,7 @@ static void sim_imported(world_t *w, const ms_action_t *a)
 	if (!a->key_in_keydb) {
 		char id[MS_KEY_ID_MAX + 1];
 		snprintf(id, sizeof(id), "imported%u", ms_dnskey_tag(&a->key));
-		keydb_add(w, a->key, MS_ROLE_ZSK, true, id);
+		keydb_add(w, a->key, ms_dnskey_is_ksk(&a->key) ? MS_ROLE_KSK : MS_ROLE_ZSK, true, id);
 	}
 	serve(w, a->key);
 }
@@ -559,7 +560,7 @@ static void rule2_tag_collision_warns(void **state)
 	assert_int_equal(ms_plan_count(p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY), 0);
 }
 
-/* Cloudflare's KSK (from /dnssec) counts too, and it is never imported here. */
+/* Cloudflare's KSK (from /dnssec) counts too; it is still imported. */
 static void rule2_tag_collision_with_cloudflare_ksk(void **state)
 {
 	world_t *w = W;
@@ -1005,6 +1006,183 @@ static void rule5_untracked_public_key_is_never_removed(void **state)
 	w->now += 365 * 86400;
 	assert_settled(w);
 	assert_int_equal(w->local.key_count, 4);
+}
+
+/* ---- rule 6 input: both DNSKEY RRsets hold both KSKs ---- */
+
+#define CFKSK  mk(257, 13, 70)
+#define CFKSK2 mk(257, 13, 71)
+#define KSK2   mk(257, 13, 72)
+
+static void ksk_exported_as_dnskey_257(void **state)
+{
+	world_t *w = W;
+	w->set.share_ksk = true;
+	const ms_plan_t *p = plan(w);
+	const ms_action_t *a = find(p, MS_ACT_CF_CREATE_DNSKEY, KEY(KSK), NULL);
+	assert_non_null(a);
+	assert_int_equal(a->key.flags, 257);
+	assert_int_equal(a->ttl, 3600);
+	char want[64];
+	snprintf(want, sizeof(want), "exporting KSK %u to Cloudflare", ms_dnskey_tag(KEY(KSK)));
+	assert_non_null(strstr(a->reason, want));
+	assert_non_null(find(p, MS_ACT_CF_CREATE_DNSKEY, KEY(ZSK1), NULL));
+	settle(w);
+	assert_int_equal(w->cf.dnskey_count, 2);
+	assert_int_equal(w->state.owned_count, 4); /* KSK, ZSK1 and two NS */
+}
+
+static void ksk_not_exported_to_a_secondary(void **state)
+{
+	world_t *w = W;
+	w->set.share_ksk = true;
+	w->cf.type = MS_VIEW_ZONE_SECONDARY;
+	assert_int_equal(ms_plan_count(plan(w), MS_ACT_CF_CREATE_DNSKEY), 0);
+}
+
+static void ksk_never_exports_imports_or_cloudflares(void **state)
+{
+	world_t *w = W;
+	w->set.share_ksk = true;
+	/* A third provider's KSK imported by hand, a revoked KSK of ours, and
+	 * Cloudflare's KSK that keymgr lists without the public-only flag. */
+	keydb_add(w, mk(257, 13, 73), MS_ROLE_KSK, true, "third");
+	serve(w, mk(257, 13, 73));
+	own_key(w, mk(257 | 128, 13, 74), MS_ROLE_KSK, "revoked");
+	w->cf.has_ksk = true;
+	w->cf.ksk = CFKSK;
+	own_key(w, CFKSK, MS_ROLE_KSK, "confused");
+	const ms_plan_t *p = plan(w);
+	assert_int_equal(ms_plan_count(p, MS_ACT_CF_CREATE_DNSKEY), 2);
+	assert_non_null(find(p, MS_ACT_CF_CREATE_DNSKEY, KEY(KSK), NULL));
+	assert_non_null(find(p, MS_ACT_CF_CREATE_DNSKEY, KEY(ZSK1), NULL));
+}
+
+static void ksk_present_unmarked_left_alone(void **state)
+{
+	world_t *w = W;
+	w->set.share_ksk = true;
+	cf_dnskey(w, "f00d", KSK, "added by hand");
+	settle(w);
+	assert_null(ms_zone_state_find_owned(&w->state, "f00d"));
+	/* Our KSK rolls away: the hand-made record stays. */
+	own_key(w, KSK2, MS_ROLE_KSK, "ksk2");
+	unserve(w, KSK);
+	keydb_del(w, "ksk1");
+	settle(w);
+	assert_int_equal(deletions(&w->plan), 0);
+	assert_string_equal(w->cf.dnskeys[0].id, "f00d");
+}
+
+/* Knotd's KSK rollover: the new KSK is offered once published; the old
+ * record goes only when knotd has dropped the old KSK from its RRset. */
+static void ksk_rollover_adds_new_then_deletes_old(void **state)
+{
+	world_t *w = W;
+	w->set.share_ksk = true;
+	settle(w);
+	own_key(w, KSK2, MS_ROLE_KSK, "ksk2");
+	const ms_plan_t *p = plan(w);
+	assert_int_equal(p->count, 1);
+	assert_non_null(find(p, MS_ACT_CF_CREATE_DNSKEY, KEY(KSK2), NULL));
+	sim_apply(w);
+	w->now += INTERVAL;
+	settle(w);
+	/* Both KSKs published for a long time (DS at the parent changes). */
+	w->now += 30 * 86400;
+	settle(w);
+	/* Knot retires the old KSK but still publishes it: nothing yet. */
+	keydb_del(w, "ksk1");
+	keydb_add(w, KSK, MS_ROLE_KSK, false, "ksk1")->retire = w->now;
+	assert_settled(w);
+	unserve(w, KSK);
+	keydb_del(w, "ksk1");
+	p = plan(w);
+	assert_int_equal(p->count, 1);
+	const ms_action_t *a = find(p, MS_ACT_CF_DELETE_RECORD, KEY(KSK), NULL);
+	assert_non_null(a);
+	char want[64];
+	snprintf(want, sizeof(want), "(KSK %u)", ms_dnskey_tag(KEY(KSK)));
+	assert_non_null(strstr(a->reason, want));
+	sim_apply(w);
+	assert_settled(w);
+	assert_int_equal(w->cf.dnskey_count, 2); /* KSK2, ZSK1 */
+}
+
+static void ksk_cloudflares_imported_public_only(void **state)
+{
+	world_t *w = W;
+	w->cf.has_ksk = true;
+	w->cf.ksk = CFKSK;
+	const ms_plan_t *p = plan(w);
+	const ms_action_t *a = find(p, MS_ACT_LOCAL_IMPORT_KEY, KEY(CFKSK), NULL);
+	assert_non_null(a);
+	assert_false(a->key_in_keydb);
+	assert_non_null(strstr(a->reason, "Cloudflare's KSK"));
+	assert_non_null(strstr(a->reason, "public only"));
+	settle(w);
+	assert_true(key_in(w->local.dnskeys, w->local.dnskey_count, KEY(CFKSK)));
+	assert_non_null(ms_zone_state_find_cf_key(&w->state, KEY(CFKSK)));
+	/* Never handed back to Cloudflare as one of ours. */
+	w->set.share_ksk = true;
+	assert_null(find(plan(w), MS_ACT_CF_CREATE_DNSKEY, KEY(CFKSK), NULL));
+}
+
+static void ksk_cloudflare_rollover_held_then_removed(void **state)
+{
+	world_t *w = W;
+	w->cf.has_ksk = true;
+	w->cf.ksk = CFKSK;
+	settle(w);
+	w->cf.ksk = CFKSK2;
+	int64_t gone = w->now;
+	plan(w);
+	assert_non_null(find(&w->plan, MS_ACT_LOCAL_IMPORT_KEY, KEY(CFKSK2), NULL));
+	assert_int_equal(deletions(&w->plan), 0);
+	sim_apply(w);
+	w->now = gone + default_hold(w) - 1;
+	plan(w);
+	assert_int_equal(deletions(&w->plan), 0);
+	w->state = w->next;
+	w->now = gone + default_hold(w);
+	plan(w);
+	const ms_action_t *a = find(&w->plan, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY, KEY(CFKSK), NULL);
+	assert_non_null(a);
+	assert_non_null(strstr(a->reason, "removing Cloudflare's KSK"));
+	assert_int_equal(deletions(&w->plan), 1);
+	sim_apply(w);
+	assert_settled(w);
+	assert_false(key_in(w->local.dnskeys, w->local.dnskey_count, KEY(CFKSK)));
+	assert_true(key_in(w->local.dnskeys, w->local.dnskey_count, KEY(CFKSK2)));
+	assert_true(key_in(w->local.dnskeys, w->local.dnskey_count, KEY(KSK))); /* ours stays */
+}
+
+static void ksk_cloudflare_partial_view_removes_nothing(void **state)
+{
+	world_t *w = W;
+	w->cf.has_ksk = true;
+	w->cf.ksk = CFKSK;
+	settle(w);
+	w->cf.complete = false;
+	w->cf.has_ksk = false; /* /dnssec failed */
+	w->now += 365 * 86400;
+	plan(w);
+	assert_int_equal(deletions(&w->plan), 0);
+	assert_int_equal(ms_zone_state_find_cf_key(&w->next, KEY(CFKSK))->gone_since, 0);
+}
+
+static void ksk_cloudflare_bad_ksk_not_imported(void **state)
+{
+	world_t *w = W;
+	w->cf.has_ksk = true;
+	w->cf.ksk = mk(256, 13, 75); /* reported as the KSK, flags say ZSK */
+	const ms_plan_t *p = plan(w);
+	assert_int_equal(warns(p, MS_WARN_BAD_KEY), 1);
+	assert_null(find(p, MS_ACT_LOCAL_IMPORT_KEY, &w->cf.ksk, NULL));
+	w->cf.ksk = mk(257, 14, 76); /* another algorithm */
+	p = plan(w);
+	assert_int_equal(warns(p, MS_WARN_BAD_KEY), 1);
+	assert_null(find(p, MS_ACT_LOCAL_IMPORT_KEY, &w->cf.ksk, NULL));
 }
 
 /* ---- rule 3 and rule 4 ---- */
@@ -1743,6 +1921,15 @@ int main(void)
 		T(rule5_reappearing_key_cancels_removal),
 		T(rule5_only_public_only_copies_are_removed),
 		T(rule5_untracked_public_key_is_never_removed),
+		T(ksk_exported_as_dnskey_257),
+		T(ksk_not_exported_to_a_secondary),
+		T(ksk_never_exports_imports_or_cloudflares),
+		T(ksk_present_unmarked_left_alone),
+		T(ksk_rollover_adds_new_then_deletes_old),
+		T(ksk_cloudflares_imported_public_only),
+		T(ksk_cloudflare_rollover_held_then_removed),
+		T(ksk_cloudflare_partial_view_removes_nothing),
+		T(ksk_cloudflare_bad_ksk_not_imported),
 		T(rule3_zsk_confirmed_since),
 		T(rule3_confirmation_trusts_served_rrset),
 		T(rule3_warns_when_knotd_signs_with_unshared_zsk),
