@@ -149,6 +149,64 @@ size_t ms_cds_ksk_tags(const ms_local_view_t *local, const ms_cf_view_t *cf, uin
 	return n;
 }
 
+static bool has_ksk_tag(const ms_dnskey_t *keys, size_t count, uint16_t tag)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (ms_dnskey_is_ksk(&keys[i]) && ms_dnskey_tag(&keys[i]) == tag) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool cf_has_ksk_tag(const ms_cf_view_t *cf, uint16_t tag)
+{
+	if (cf->served_observed) {
+		return has_ksk_tag(cf->served_dnskeys, cf->served_dnskey_count, tag);
+	}
+	if (cf->has_ksk && has_ksk_tag(&cf->ksk, 1, tag)) {
+		return true;
+	}
+	for (size_t i = 0; i < cf->dnskey_count; i++) {
+		if (has_ksk_tag(&cf->dnskeys[i].key, 1, tag)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool ms_cds_ksks_shared(const ms_local_view_t *local, const ms_cf_view_t *cf,
+                        const uint16_t *ksk_tags, size_t ksk_count, char *text, size_t cap)
+{
+	uint16_t local_lacks[MS_CDS_MAX_TAGS], cf_lacks[MS_CDS_MAX_TAGS];
+	size_t nl = 0, nc = 0;
+	for (size_t i = 0; i < ksk_count && i < MS_CDS_MAX_TAGS; i++) {
+		if (!has_ksk_tag(local->dnskeys, local->dnskey_count, ksk_tags[i])) {
+			local_lacks[nl++] = ksk_tags[i];
+		}
+		if (!cf_has_ksk_tag(cf, ksk_tags[i])) {
+			cf_lacks[nc++] = ksk_tags[i];
+		}
+	}
+	char buf[MS_CDS_TEXT_MAX], k[MS_CDS_MAX_TAGS * 6 + 8], l[sizeof(k)], c[sizeof(k)];
+	if (text == NULL || cap == 0) {
+		text = buf;
+		cap = sizeof(buf);
+	}
+	tags_text(ksk_tags, ksk_count, k, sizeof(k));
+	if (nl == 0 && nc == 0) {
+		snprintf(text, cap, "KSK sharing: both DNSKEY RRsets hold the KSKs %s", k);
+		return true;
+	}
+	tags_text(local_lacks, nl, l, sizeof(l));
+	tags_text(cf_lacks, nc, c, sizeof(c));
+	snprintf(text, cap, "KSK sharing: the DNSKEY RRsets do not both hold the KSKs %s: "
+	         "knotd lacks %s, "
+	         "Cloudflare lacks %s (the module adds them on its next passes; if this lasts, "
+	         "look for a failed KSK import or export in the log)", k, l, c);
+	return false;
+}
+
 const char *ms_cds_case_name(ms_cds_case_t c)
 {
 	switch (c) {

@@ -19,7 +19,7 @@
 #include "views.h"
 
 #define MS_CDS_MAX_TAGS 16
-#define MS_CDS_TEXT_MAX 1024
+#define MS_CDS_TEXT_MAX 1536
 
 /* What one provider serves. A CDS record's tag is its key-tag field; the
  * delete form (RFC 8078 section 4, algorithm 0) counts as tag 0. */
@@ -61,6 +61,14 @@ ms_cds_case_t ms_cds_classify(const ms_cds_set_t *ours,
  * (from its DNSSEC details, when it reported one). Returns the count. */
 size_t ms_cds_ksk_tags(const ms_local_view_t *local, const ms_cf_view_t *cf, uint16_t *tags,
                        size_t cap);
+
+/* Rule 6 input: whether both providers' DNSKEY RRsets hold every KSK of
+ * ksk_tags (ms_cds_ksk_tags()): knotd's served RRset, and Cloudflare's as
+ * served by DNS when observed, else as its API shows it (its KSK plus the
+ * apex DNSKEY records). text (may be NULL) gets one sentence for the log
+ * ("KSK sharing: ..."), naming the KSK tags a side lacks. */
+bool ms_cds_ksks_shared(const ms_local_view_t *local, const ms_cf_view_t *cf,
+                        const uint16_t *ksk_tags, size_t ksk_count, char *text, size_t cap);
 
 /* "none", "union", "mismatch", "unchecked" (the status file's value). */
 const char *ms_cds_case_name(ms_cds_case_t c);

@@ -352,6 +352,16 @@ static ms_rc_t read_cds(ms_zone_t *zone, const struct sockaddr_storage *addrs,
 	return MS_OK;
 }
 
+/* Both DNSKEY RRsets should hold both KSKs: its own line, logged on change
+ * (knotd cuts long log lines, so it does not ride on the CDS line). */
+static void note_ksk_sharing(ms_zone_t *zone, ms_status_memo_t *m, const char *text, bool shared)
+{
+	if (strcmp(text, m->ksk_text) != 0) {
+		ms_zone_log(zone, shared ? LOG_INFO : LOG_NOTICE, "%s", text);
+		snprintf(m->ksk_text, sizeof(m->ksk_text), "%s", text);
+	}
+}
+
 static void check_cds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_view_t *local,
                       const ms_cf_view_t *cf, const struct sockaddr_storage *addrs,
                       size_t count)
@@ -364,7 +374,7 @@ static void check_cds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_vi
 	bool consistent = true;
 	ms_err_t err = { 0 };
 	ms_cds_case_t c = MS_CDS_SERVED_UNCHECKED;
-	char text[MS_CDS_TEXT_MAX];
+	char text[MS_CDS_TEXT_MAX], shared[MS_CDS_TEXT_MAX] = "";
 	if (read_cds(zone, addrs, count, &ours, &theirs, &consistent, &err) != MS_OK) {
 		if (atomic_load(&zone->abort)) {
 			return;
@@ -376,13 +386,23 @@ static void check_cds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_vi
 		size_t nksk = ms_cds_ksk_tags(local, cf, ksk, MS_CDS_MAX_TAGS);
 		c = ms_cds_classify(&ours, &theirs, consistent, ksk, nksk, text,
 		                    sizeof(text));
+		bool both = ms_cds_ksks_shared(local, cf, ksk, nksk, shared, sizeof(shared));
+		note_ksk_sharing(zone, m, shared, both);
 	}
-	if (c != m->cds_case || strcmp(text, m->cds_text) != 0) {
+	/* The status file holds both sentences; the log line is the first. */
+	char status[MS_CDS_TEXT_MAX];
+	snprintf(status, sizeof(status), "%s", text);
+	if (shared[0] != '\0') {
+		strncat(status, "; ", sizeof(status) - strlen(status) - 1);
+		strncat(status, shared, sizeof(status) - strlen(status) - 1);
+	}
+	/* Logged when the case or its sentence changed (the memo starts with it). */
+	if (c != m->cds_case || strncmp(text, m->cds_text, strlen(text)) != 0) {
 		ms_zone_log(zone, c == MS_CDS_SERVED_MISMATCH ? LOG_WARNING
 		                  : c == MS_CDS_SERVED_UNCHECKED ? LOG_NOTICE : LOG_INFO, "%s", text);
 	}
 	m->cds_case = c;
-	snprintf(m->cds_text, sizeof(m->cds_text), "%s", text);
+	snprintf(m->cds_text, sizeof(m->cds_text), "%s", status);
 }
 
 /* ---- DS records for the registrar: logged when they change ------------------- */

@@ -26,7 +26,8 @@ typedef struct {
 	ms_status_ds_t ds[MS_DS_MAX]; /* from the last pass that saw both sides whole */
 	size_t ds_count;
 	ms_cds_case_t cds_case;  /* the last served CDS/CDNSKEY check... */
-	char cds_text[MS_CDS_TEXT_MAX]; /* ...and its sentence */
+	char cds_text[MS_CDS_TEXT_MAX]; /* ...and its sentences (case; KSK sharing) */
+	char ksk_text[MS_CDS_TEXT_MAX]; /* the KSK sharing sentence alone, as logged */
 } ms_status_memo_t;
 
 /* Record the pass's outcome in memo (error NULL: success) and write the

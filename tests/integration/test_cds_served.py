@@ -70,6 +70,12 @@ def test_served_cds_cdnskey_classified(sync_pair_factory, sync_knot_factory, our
     (our_ksk,) = pair.local_ksks()
     both = " ".join(str(t) for t in sorted({cf_ksk, our_ksk.tag}))
     pair.knot.wait_log(f"KSKs {both}", CHECK_INTERVAL + MARGIN)
+    # Cloudflare's KSK is imported into knotd; the stand-in (Cloudflare's
+    # nameservers here) is not fed from the API, so it lacks our KSK.
+    settled_text = f"KSKs {both}: knotd lacks none, Cloudflare lacks"
+    pair.knot.wait_log(settled_text, 2 * CHECK_INTERVAL + MARGIN)
+    settled = [ln for ln in pair.knot.read_log().splitlines() if settled_text in ln][-1]
+    assert str(our_ksk.tag) in settled.split("Cloudflare lacks", 1)[1], settled
     line = [ln for ln in cds_lines(pair) if needle in ln][-1]
     if ours == "always":
         assert "warning" in line.lower(), line
@@ -83,6 +89,7 @@ def test_served_cds_cdnskey_classified(sync_pair_factory, sync_knot_factory, our
     wait_until(lambda: (status_cds(pair) or {}).get("case") == want, CHECK_INTERVAL + MARGIN,
                what=f"status file cds.case {want}")
     assert needle in status_cds(pair)["detail"]
+    assert "KSK sharing: " in status_cds(pair)["detail"]
 
     # Logged on change only: more passes, no new line.
     logged = len(cds_lines(pair))

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cds.h"
@@ -150,6 +151,42 @@ static void cds_ksk_tags_of_both_providers(void **state)
 	assert_int_equal(ms_cds_ksk_tags(&local, &cf, tags, 1), 1);
 }
 
+static void cds_ksks_shared_names_what_each_side_lacks(void **state)
+{
+	(void)state;
+	static ms_local_view_t local;
+	static ms_cf_view_t cf;
+	memset(&local, 0, sizeof(local));
+	memset(&cf, 0, sizeof(cf));
+	ms_dnskey_t ours = key_b64(257, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+	                                "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
+	ms_dnskey_t theirs = key_b64(257, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
+	                                  "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+	uint16_t t_ours = ms_dnskey_tag(&ours), t_theirs = ms_dnskey_tag(&theirs);
+	uint16_t tags[2] = { t_ours, t_theirs };
+	char text[MS_CDS_TEXT_MAX], want[256];
+	/* Each side has its own KSK only (the API view: Cloudflare's KSK). */
+	local.dnskeys[local.dnskey_count++] = ours;
+	cf.has_ksk = true;
+	cf.ksk = theirs;
+	assert_false(ms_cds_ksks_shared(&local, &cf, tags, 2, text, sizeof(text)));
+	snprintf(want, sizeof(want), "knotd lacks %u, Cloudflare lacks %u", t_theirs, t_ours);
+	assert_non_null(strstr(text, want));
+	/* Our KSK as an API record at Cloudflare, theirs imported into knotd. */
+	cf.dnskeys[cf.dnskey_count++].key = ours;
+	local.dnskeys[local.dnskey_count++] = theirs;
+	assert_true(ms_cds_ksks_shared(&local, &cf, tags, 2, text, sizeof(text)));
+	assert_non_null(strstr(text, "both DNSKEY RRsets hold the KSKs"));
+	/* What DNS showed wins over the API when observed. */
+	cf.served_observed = true;
+	cf.served_dnskeys[cf.served_dnskey_count++] = theirs;
+	assert_false(ms_cds_ksks_shared(&local, &cf, tags, 2, text, sizeof(text)));
+	snprintf(want, sizeof(want), "knotd lacks none, Cloudflare lacks %u", t_ours);
+	assert_non_null(strstr(text, want));
+	cf.served_dnskeys[cf.served_dnskey_count++] = ours;
+	assert_true(ms_cds_ksks_shared(&local, &cf, tags, 2, NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +196,7 @@ int main(void)
 		cmocka_unit_test(cds_same_but_not_the_union_is_a_mismatch),
 		cmocka_unit_test(cds_set_helpers),
 		cmocka_unit_test(cds_ksk_tags_of_both_providers),
+		cmocka_unit_test(cds_ksks_shared_names_what_each_side_lacks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
