@@ -122,16 +122,24 @@ static void cds_set_helpers(void **state)
 	assert_string_equal(ms_cds_case_name(MS_CDS_SERVED_UNCHECKED), "unchecked");
 }
 
+/* Two KSKs (real P-256 keys), one per provider; views cleared. */
+static ms_local_view_t local;
+static ms_cf_view_t cf;
+
+static void two_ksks(ms_dnskey_t *ours, ms_dnskey_t *theirs)
+{
+	fx_views_clear(&local, &cf);
+	*ours = fx_key(257, 13, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
+	                        "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
+	*theirs = fx_key(257, 13, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
+	                          "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+}
+
 static void cds_ksk_tags_of_both_providers(void **state)
 {
 	(void)state;
-	static ms_local_view_t local;
-	static ms_cf_view_t cf;
-	fx_views_clear(&local, &cf);
-	ms_dnskey_t ksk = fx_key(257, 13, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
-	                                  "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
-	ms_dnskey_t other = fx_key(257, 13, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
-	                                    "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+	ms_dnskey_t ksk, other;
+	two_ksks(&ksk, &other);
 	/* Ours, served: counted. Imported (public-only): not ours. ZSK: not a KSK. */
 	fx_local_key(&local, ksk, MS_ROLE_KSK, false);
 	fx_local_key(&local, other, MS_ROLE_KSK, true);
@@ -154,19 +162,13 @@ static void cds_ksk_tags_of_both_providers(void **state)
 static void cds_ksks_shared_names_what_each_side_lacks(void **state)
 {
 	(void)state;
-	static ms_local_view_t local;
-	static ms_cf_view_t cf;
-	memset(&local, 0, sizeof(local));
-	memset(&cf, 0, sizeof(cf));
-	ms_dnskey_t ours = key_b64(257, "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+"
-	                                "KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==");
-	ms_dnskey_t theirs = key_b64(257, "oJMRESz5E4gYzS/q6XDrvU1qMPYIjCWzJaOau8XNEZeqCYKD5ar0IRd8"
-	                                  "KqXXFJkqmVfRvMGPmM1x8fGAa2XhSA==");
+	ms_dnskey_t ours, theirs;
+	two_ksks(&ours, &theirs);
 	uint16_t t_ours = ms_dnskey_tag(&ours), t_theirs = ms_dnskey_tag(&theirs);
 	uint16_t tags[2] = { t_ours, t_theirs };
 	char text[MS_CDS_TEXT_MAX], want[256];
 	/* Each side has its own KSK only (the API view: Cloudflare's KSK). */
-	local.dnskeys[local.dnskey_count++] = ours;
+	fx_local_serve(&local, ours);
 	cf.has_ksk = true;
 	cf.ksk = theirs;
 	assert_false(ms_cds_ksks_shared(&local, &cf, tags, 2, text, sizeof(text)));
@@ -174,7 +176,7 @@ static void cds_ksks_shared_names_what_each_side_lacks(void **state)
 	assert_non_null(strstr(text, want));
 	/* Our KSK as an API record at Cloudflare, theirs imported into knotd. */
 	cf.dnskeys[cf.dnskey_count++].key = ours;
-	local.dnskeys[local.dnskey_count++] = theirs;
+	fx_local_serve(&local, theirs);
 	assert_true(ms_cds_ksks_shared(&local, &cf, tags, 2, text, sizeof(text)));
 	assert_non_null(strstr(text, "both DNSKEY RRsets hold the KSKs"));
 	/* What DNS showed wins over the API when observed. */
