@@ -362,10 +362,10 @@ static void choose_exports(planner_t *p)
 		                      !cf_is_own_zsk(p, key) && well_formed(key);
 		/* Rule 6 input: our KSK in Cloudflare's DNSKEY RRset, so that both
 		 * RRsets (and any CDS/CDNSKEY built from them) hold both KSKs. */
-		p->ksk_export_wanted[i] = p->set->share_ksk && ms_dnskey_is_ksk(key) && k != NULL && !k->public_only &&
-		                          k->role == MS_ROLE_KSK && key->algorithm == p->algorithm &&
-		                          !is_cf_ksk(p, key) && !cf_is_own_zsk(p, key) &&
-		                          well_formed(key);
+		p->ksk_export_wanted[i] = p->set->share_ksk && ms_dnskey_is_ksk(key) && k != NULL &&
+		                          !k->public_only && k->role == MS_ROLE_KSK &&
+		                          key->algorithm == p->algorithm && !is_cf_ksk(p, key) &&
+		                          !cf_is_own_zsk(p, key) && well_formed(key);
 	}
 }
 

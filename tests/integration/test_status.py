@@ -77,8 +77,11 @@ def test_status_shows_both_sides_pending_ns_join_and_ds_field(sync_pair):
         assert k["role"] == ("ksk" if keymgr[tag]["ksk"] else "zsk")
         assert k["imported"] == keymgr[tag]["public-only"]
         assert k["served"] == (tag in {key.tag for key in pair.local_keys()})
+    # Imported: Cloudflare's ZSKs and its KSK (public only).
+    cf_ksk_tag = pair.cf.keys(ZONE)["ksk"]["key_tag"]
     assert {t for t, k in knot_keys.items() if k["imported"]} == \
-        {k.tag for k in pair.cf_served_zsks()}
+        {k.tag for k in pair.cf_served_zsks()} | {cf_ksk_tag}
+    assert knot_keys[cf_ksk_tag]["role"] == "ksk" and knot_keys[cf_ksk_tag]["served"]
     assert {t for t, k in knot_keys.items() if k["role"] == "zsk" and k["state"] == "active"
             and not k["imported"]} == pair.own_zsk_tags() & pair.soa_sig_tags()
 
@@ -105,7 +108,8 @@ def test_status_shows_both_sides_pending_ns_join_and_ds_field(sync_pair):
     ds = {d["provider"]: d["ds"].lower().split() for d in st["ds"]}
     assert sorted(d["provider"] for d in st["ds"]) == ["cloudflare", "knot"], st["ds"]
     keymgr_ds = [ln.lower().split() for ln in pair.knot.keymgr(ZONE, "ds").stdout.splitlines()
-                 if " DS " in ln and ln.split()[-2] == "2"]
+                 if " DS " in ln and ln.split()[-2] == "2"
+                 and int(ln.split()[-4]) in {k.tag for k in pair.local_ksks()}]
     assert [ds["knot"][-4:]] == [ln[-4:] for ln in keymgr_ds], (ds, keymgr_ds)
     assert int(ds["cloudflare"][-4]) == dnssec["key_tag"]
     assert ds["cloudflare"][-1].lower() == dnssec["digest"].lower()
