@@ -523,8 +523,9 @@ class Pair:
         assert not dups, f"duplicate records at Cloudflare: {dups}"
 
     def assert_no_orphans(self):
-        """Every DNSKEY record marked ours holds a key knotd publishes as its own."""
-        ours = self.our_zsks()
+        """Every DNSKEY record marked ours holds a key knotd publishes as its own
+        (a ZSK, or a KSK offered to Cloudflare)."""
+        ours = self.our_zsks() | self.local_ksks()
         orphans = [Key.from_cf_record(r) for r in self.cf_our_dnskey_records()
                    if Key.from_cf_record(r) not in ours]
         assert not orphans, f"our records at Cloudflare for keys knotd does not publish: " \
