@@ -19,7 +19,8 @@
 #include "views.h"
 
 #define MS_CDS_MAX_TAGS 16
-#define MS_CDS_TEXT_MAX 1536
+#define MS_CDS_TEXT_MAX 1024
+#define MS_CDS_KSK_TEXT_MAX 512  /* the KSK sharing sentence */
 
 /* What one provider serves. A CDS record's tag is its key-tag field; the
  * delete form (RFC 8078 section 4, algorithm 0) counts as tag 0. */

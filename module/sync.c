@@ -354,7 +354,8 @@ static ms_rc_t read_cds(ms_zone_t *zone, const struct sockaddr_storage *addrs,
 
 /* Both DNSKEY RRsets should hold both KSKs: its own line, logged on change
  * (knotd cuts long log lines, so it does not ride on the CDS line). */
-static void note_ksk_sharing(ms_zone_t *zone, ms_status_memo_t *m, const char *text, bool shared)
+static void note_ksk_sharing(ms_zone_t *zone, ms_status_memo_t *m, const char *text,
+                             bool shared)
 {
 	if (strcmp(text, m->ksk_text) != 0) {
 		ms_zone_log(zone, shared ? LOG_INFO : LOG_NOTICE, "%s", text);
@@ -374,7 +375,7 @@ static void check_cds(ms_zone_t *zone, struct ms_sync_zone *s, const ms_local_vi
 	bool consistent = true;
 	ms_err_t err = { 0 };
 	ms_cds_case_t c = MS_CDS_SERVED_UNCHECKED;
-	char text[MS_CDS_TEXT_MAX], shared[MS_CDS_TEXT_MAX] = "";
+	char text[MS_CDS_TEXT_MAX], shared[MS_CDS_KSK_TEXT_MAX] = "";
 	if (read_cds(zone, addrs, count, &ours, &theirs, &consistent, &err) != MS_OK) {
 		if (atomic_load(&zone->abort)) {
 			return;

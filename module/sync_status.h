@@ -27,7 +27,7 @@ typedef struct {
 	size_t ds_count;
 	ms_cds_case_t cds_case;  /* the last served CDS/CDNSKEY check... */
 	char cds_text[MS_CDS_TEXT_MAX]; /* ...and its sentences (case; KSK sharing) */
-	char ksk_text[MS_CDS_TEXT_MAX]; /* the KSK sharing sentence alone, as logged */
+	char ksk_text[MS_CDS_KSK_TEXT_MAX]; /* the KSK sharing sentence alone, as logged */
 } ms_status_memo_t;
 
 /* Record the pass's outcome in memo (error NULL: success) and write the
