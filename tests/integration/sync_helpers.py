@@ -51,6 +51,10 @@ ZONE = "example.com"
 TOKEN_FILE = "cf.token"
 MARKER = "knot-multisigner"          # our records' comment contains this
 CHECK_INTERVAL = 10                  # seconds: the module's smallest check-interval
+# A zone's first routine check comes at its first slot at least half an
+# interval after its first pass (module/registry.c), so up to 1.5 intervals
+# later; every later one within one interval.
+FIRST_CHECK_WITHIN = 1.5 * CHECK_INTERVAL
 CF_DNSKEY_TTL = 60                   # the simulator's DNSKEY TTL (Cloudflare's minimum)
 CF_TTL_MIN = 60                      # Cloudflare accepts record TTLs 60..86400 (or 1)
 MARGIN = 5.0                         # seconds of slack on top of every computed bound

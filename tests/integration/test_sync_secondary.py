@@ -22,12 +22,13 @@ import time
 
 import pytest
 
-from sync_helpers import (CF_NAMESERVERS, CHECK_INTERVAL, FAST_POLICY, MARGIN, WRITE_METHODS,
+from sync_helpers import (CF_NAMESERVERS, CHECK_INTERVAL, FAST_POLICY, FIRST_CHECK_WITHIN, MARGIN,
+                          WRITE_METHODS,
                           ZONE, Key, Pair, configure_module, fast_zone_text, rollover_bounds)
 from sync_helpers import sync_knot_factory  # noqa: F401 (fixture)
 
 HOLD_TIME = 20            # seconds; hold-time for Cloudflare's removed keys
-IMPORT_MARGIN = 3.0       # a new Cloudflare key is in knotd within one interval + this
+IMPORT_MARGIN = 3.0       # a new Cloudflare key is in knotd within the next check + this
 TRANSFER_LIMIT = 3.0      # knotd's NOTIFY + the simulator's pull, on loopback
 
 
@@ -212,7 +213,7 @@ def test_cloudflare_zsk_rollover_imported_transferred_then_removed(secondary_pai
 
     keys = pair.cf.zsk_rollover(ZONE, "publish")
     k2 = Key.from_sim_key(next(z for z in keys["zsks"] if z["tag"] == "publish"))
-    pair.wait(lambda: k2 in pair.local_zsks(), CHECK_INTERVAL + IMPORT_MARGIN,
+    pair.wait(lambda: k2 in pair.local_zsks(), FIRST_CHECK_WITHIN + IMPORT_MARGIN,
               f"Cloudflare's new ZSK {k2.tag} imported into knotd", interval=0.1)
     pair.wait(lambda: k2 in pair.cf_listed_keys(), TRANSFER_LIMIT,
               f"Cloudflare's new ZSK {k2.tag} transferred back")
