@@ -38,7 +38,7 @@ SUITE=trixie
 # zone transfer, and validation through real resolvers across rollovers on
 # both sides.
 DEFAULT_TESTS="test_foundation.py test_samples.py test_install.py test_local_adapters.py
-test_client.py test_sync.py test_sync_reload.py
+test_client.py test_sync.py test_sync_reload.py test_ksk_exchange.py
 test_sync_rollover.py::test_rollover_gate_holds_new_zsk_through_api_outage
 test_sync_transfer.py::test_transferred_zone_zsk_rollover
 test_validation.py::test_two_signers_validate_through_rollovers"
