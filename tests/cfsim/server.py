@@ -87,6 +87,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "cloudflare"
     sys_version = ""
     timeout = IDLE_TIMEOUT
+    # Headers and body go out in two writes: with Nagle's algorithm the body
+    # of every answer on a kept-alive connection waits for the client's
+    # delayed ACK (40 ms on Linux), a latency of this simulator, not of the
+    # API, that would make a client reusing its connections look slow.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self.server.sim.handle(self)
