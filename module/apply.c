@@ -82,14 +82,33 @@ static ms_rc_t run_local(const ms_action_t *a, const ms_local_editor_t *local,
 	case MS_ACT_LOCAL_REMOVE_IMPORTED_KEY:
 		*keys_changed = true;
 		return local->remove_key(local->ctx, a->key_id, err);
-	case MS_ACT_LOCAL_ADD_NS:
-		return local->add_ns(local->ctx, a->name, a->ttl, err);
 	case MS_ACT_LOCAL_HOLD_ZSK:
 		*keys_changed = true;
 		return local->hold_key(local->ctx, a->key_id, a->when, err);
 	default:
 		return ms_err_set(err, MS_EINVAL, "not a local action");
 	}
+}
+
+/* How many actions from a on are NS additions of a's TTL (a batch). */
+static size_t ns_batch_len(const ms_action_t *a, size_t left)
+{
+	size_t n = 0;
+	while (n < left && n < MS_PLAN_MAX_ACTIONS && a[n].kind == MS_ACT_LOCAL_ADD_NS &&
+	       a[n].ttl == a[0].ttl) {
+		n++;
+	}
+	return n;
+}
+
+static ms_rc_t run_ns_batch(const ms_action_t *a, size_t n, const ms_local_editor_t *local,
+                            ms_err_t *err)
+{
+	const char *names[MS_PLAN_MAX_ACTIONS];
+	for (size_t i = 0; i < n; i++) {
+		names[i] = a[i].name;
+	}
+	return local->add_ns(local->ctx, names, n, a[0].ttl, err);
 }
 
 static void note_failure(ms_zone_t *zone, const ms_action_t *a, const ms_err_t *err,
@@ -100,6 +119,14 @@ static void note_failure(ms_zone_t *zone, const ms_action_t *a, const ms_err_t *
 	}
 	ms_zone_log(zone, LOG_ERR, "failed: %s: %s; the rest of this side waits for the next "
 	            "pass", a->reason, err->msg);
+}
+
+static void note_done(ms_zone_t *zone, const ms_action_t *a, ms_apply_result_t *result)
+{
+	ms_zone_log(zone, LOG_INFO, "%s", a->reason);
+	ms_zone_count(zone, MS_CTR_CHANGES, 1);
+	result->changes++;
+	result->holds += (a->kind == MS_ACT_LOCAL_HOLD_ZSK);
 }
 
 void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
@@ -121,18 +148,20 @@ void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
 			continue;
 		}
 		ms_err_t err = { 0 };
+		size_t batch = (a->kind == MS_ACT_LOCAL_ADD_NS) ? ns_batch_len(a, plan->count - i) : 1;
 		ms_rc_t rc = (side == SIDE_CF)
 		             ? run_cf(a, zone->name, marker, cf, state, now, &err)
+		             : (a->kind == MS_ACT_LOCAL_ADD_NS) ? run_ns_batch(a, batch, local, &err)
 		             : run_local(a, local, &keys_changed, &err);
+		i += batch - 1;
 		if (rc != MS_OK) {
 			note_failure(zone, a, &err, result);
 			*(side == SIDE_CF ? &cf_failed : &local_failed) = true;
 			continue;
 		}
-		ms_zone_log(zone, LOG_INFO, "%s", a->reason);
-		ms_zone_count(zone, MS_CTR_CHANGES, 1);
-		result->changes++;
-		result->holds += (a->kind == MS_ACT_LOCAL_HOLD_ZSK);
+		for (size_t k = 0; k < batch; k++) {
+			note_done(zone, &a[k], result);
+		}
 	}
 	if (keys_changed && !dry_run) {
 		ms_err_t err = { 0 };

@@ -7,6 +7,8 @@
  * failure on a side, the rest of that side's actions are skipped for this
  * pass: a deletion never runs after an addition it depends on failed. Every
  * change made is logged as one line (the action's reason) and counted.
+ * Consecutive NS additions of one TTL go to knotd together, in one zone
+ * transaction: one re-signing, not one per record.
  */
 #pragma once
 
@@ -33,7 +35,9 @@ typedef struct {
 	void *ctx;
 	ms_rc_t (*import_key)(void *ctx, const ms_dnskey_t *key, ms_err_t *err);
 	ms_rc_t (*remove_key)(void *ctx, const char *key_id, ms_err_t *err);
-	ms_rc_t (*add_ns)(void *ctx, const char *name, uint32_t ttl, ms_err_t *err);
+	/* Add NS records to the apex, all or none (one zone transaction). */
+	ms_rc_t (*add_ns)(void *ctx, const char *const *names, size_t count, uint32_t ttl,
+	                  ms_err_t *err);
 	/* Move one of our keys' publish time (rule 3 gate). */
 	ms_rc_t (*hold_key)(void *ctx, const char *key_id, int64_t when, ms_err_t *err);
 	/* Make knotd pick up key database changes (zone-keys-load). */

@@ -98,16 +98,16 @@ static ms_rc_t knotc(ms_sync_writers_t *w, const char *const *args, const char *
 	return rc;
 }
 
-/* One NS record into the apex, as one zone transaction. If anything fails
- * after zone-begin, the transaction is aborted so that knotd's update lock
- * is not left held. */
-static ms_rc_t local_add_ns(void *ctx, const char *name, uint32_t ttl, ms_err_t *err)
+/* NS records into the apex, as one zone transaction: knotd re-signs once.
+ * If anything fails after zone-begin, the transaction is aborted, so that
+ * no record is added and knotd's update lock is not left held. */
+static ms_rc_t local_add_ns(void *ctx, const char *const *names, size_t count, uint32_t ttl,
+                            ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
 	const char *zone = w->zone->name;
 	char ttl_text[16], target[MS_DNAME_MAX + 2];
 	snprintf(ttl_text, sizeof(ttl_text), "%u", ttl);
-	snprintf(target, sizeof(target), "%s.", name);
 	const char *begin[] = { "zone-begin", zone, NULL };
 	const char *set[] = { "zone-set", zone, "@", ttl_text, "NS", target, NULL };
 	const char *commit[] = { "zone-commit", zone, NULL };
@@ -116,7 +116,10 @@ static ms_rc_t local_add_ns(void *ctx, const char *name, uint32_t ttl, ms_err_t 
 	if (rc != MS_OK) {
 		return rc;
 	}
-	rc = knotc(w, set, "knotc zone-set NS", err);
+	for (size_t i = 0; i < count && rc == MS_OK; i++) {
+		snprintf(target, sizeof(target), "%s.", names[i]);
+		rc = knotc(w, set, "knotc zone-set NS", err);
+	}
 	if (rc == MS_OK) {
 		rc = knotc(w, commit, "knotc zone-commit", err);
 	}

@@ -18,6 +18,7 @@ typedef struct {
 	const char *fail;   /* call name that fails */
 	ms_rc_t fail_rc;
 	int created;
+	size_t ns_names;    /* names of the last add_ns call */
 } fake_t;
 
 static ms_rc_t record(fake_t *f, const char *what, ms_err_t *err)
@@ -65,9 +66,11 @@ static ms_rc_t f_remove(void *ctx, const char *id, ms_err_t *err)
 	return record(ctx, "remove", err);
 }
 
-static ms_rc_t f_add_ns(void *ctx, const char *n, uint32_t ttl, ms_err_t *err)
+static ms_rc_t f_add_ns(void *ctx, const char *const *names, size_t count, uint32_t ttl,
+                        ms_err_t *err)
 {
-	(void)n; (void)ttl;
+	(void)names; (void)ttl;
+	((fake_t *)ctx)->ns_names = count;
 	return record(ctx, "add_ns", err);
 }
 
@@ -223,6 +226,41 @@ static void delete_of_missing_record_counts_as_done(void **state)
 	assert_null(ms_zone_state_find_owned(&st, id));
 }
 
+/* NS additions in a row: one call (one knotd transaction), each logged and
+ * counted once it is done; all or none. */
+static void ns_additions_go_together(void **state)
+{
+	(void)state;
+	fake_t f; ms_cf_writer_t cf; ms_local_editor_t local; ms_zone_t zone; ms_zone_state_t st;
+	setup_env(&f, &cf, &local, &zone, &st);
+	ms_plan_t p = { 0 };
+	add(&p, MS_ACT_LOCAL_ADD_NS);
+	add(&p, MS_ACT_LOCAL_ADD_NS);
+	add(&p, MS_ACT_LOCAL_ADD_NS);
+	p.actions[2].ttl = 60; /* another TTL: another call */
+	add(&p, MS_ACT_LOCAL_REMOVE_IMPORTED_KEY);
+	ms_apply_result_t r;
+	ms_apply(&zone, &p, "marker", &cf, &local, &st, 1000, false, &r);
+	const char *want[] = { "add_ns", "add_ns", "remove", "reload_keys" };
+	assert_int_equal(f.count, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(f.calls[i], want[i]);
+	}
+	assert_int_equal(f.ns_names, 1);
+	assert_int_equal(r.changes, 4);
+	assert_int_equal(logged, 4);
+
+	setup_env(&f, &cf, &local, &zone, &st);
+	p.actions[2].ttl = 3600;
+	f.fail = "add_ns";
+	f.fail_rc = MS_EIO;
+	ms_apply(&zone, &p, "marker", &cf, &local, &st, 1000, false, &r);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.ns_names, 3);
+	assert_int_equal(r.changes, 0);
+	assert_int_equal(r.failures, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +269,7 @@ int main(void)
 		cmocka_unit_test(local_failure_stops_only_local),
 		cmocka_unit_test(dry_run_calls_nothing),
 		cmocka_unit_test(delete_of_missing_record_counts_as_done),
+		cmocka_unit_test(ns_additions_go_together),
 	};
 	return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
 }
