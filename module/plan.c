@@ -987,33 +987,42 @@ static void plan_imports(planner_t *p)
 	plan_ksk_import(p);
 }
 
-static bool keys_settled_for(const planner_t *p, int64_t since)
+/* The later of latest and since + TTL_K; 0 once a key has no since yet. */
+static int64_t settle_after(const planner_t *p, int64_t latest, int64_t since)
 {
-	return since != 0 && p->now - since >= (int64_t)p->ttl_k;
+	if (latest == 0 || since == 0) {
+		return 0;
+	}
+	int64_t t = since + (int64_t)p->ttl_k;
+	return t > latest ? t : latest;
 }
 
 /* Rule 8: a provider's NS joins only when both ZSK sets have been in place
- * for TTL_K, so that no resolver meets a signer whose key it lacks. */
-static bool keys_settled(const planner_t *p)
+ * for TTL_K, so that no resolver meets a signer whose key it lacks. Returns
+ * the time from which they have (1 if they always had), or 0 while that
+ * time is unknown (a key not yet confirmed on the other side, DNSSEC off at
+ * Cloudflare, a partial view). */
+static int64_t keys_settle_time(const planner_t *p)
 {
 	bool dnssec_on = ms_cf_dnssec_enabled(p->cf->dnssec_status) && p->cf->dnssec_multi_signer;
 	if (!both_complete(p) || !dnssec_on) {
-		return false;
+		return 0;
 	}
+	int64_t latest = 1;
 	for (size_t i = 0; i < p->local->dnskey_count; i++) {
 		const ms_our_zsk_state_t *z =
 			ms_zone_state_find_our_zsk(p->state, &p->local->dnskeys[i]);
-		if (p->export_wanted[i] && (z == NULL || !keys_settled_for(p, z->confirmed_since))) {
-			return false;
+		if (p->export_wanted[i]) {
+			latest = settle_after(p, latest, z != NULL ? z->confirmed_since : 0);
 		}
 	}
 	for (size_t i = 0; i < p->cf->zsk_count; i++) {
 		const ms_cf_key_state_t *e = ms_zone_state_find_cf_key(p->state, &p->cf->zsks[i].key);
-		if (p->import_wanted[i] && (e == NULL || !keys_settled_for(p, e->in_local_since))) {
-			return false;
+		if (p->import_wanted[i]) {
+			latest = settle_after(p, latest, e != NULL ? e->in_local_since : 0);
 		}
 	}
-	return true;
+	return latest;
 }
 
 static void plan_cf_ns(planner_t *p)
@@ -1052,9 +1061,31 @@ static void plan_local_ns(planner_t *p)
 	}
 }
 
+/* Would an NS record be added now if the keys had settled? */
+static bool ns_join_pending(const planner_t *p)
+{
+	for (size_t i = 0; !p->secondary && i < p->wanted_ns_count; i++) {
+		if (!cf_has_ns_record(p, p->wanted_ns[i])) {
+			return true;
+		}
+	}
+	for (size_t i = 0; p->local->ns_editable && i < p->cf->name_server_count; i++) {
+		if (!ms_dname_in(p->local->ns, p->local->ns_count, p->cf->name_servers[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void plan_nameservers(planner_t *p)
 {
-	if (!keys_settled(p)) {
+	int64_t settled = keys_settle_time(p);
+	if (settled == 0 || p->now < settled) {
+		/* Known time: the caller comes back then, not at a routine check
+		 * up to an interval later. */
+		if (settled != 0 && ns_join_pending(p)) {
+			p->plan->ns_join_at = settled;
+		}
 		return;
 	}
 	if (!p->secondary) {

@@ -78,6 +78,9 @@ typedef struct {
 typedef struct {
 	ms_action_t actions[MS_PLAN_MAX_ACTIONS];
 	size_t count;
+	/* Wall time from which NS records this plan could not add yet may be
+	 * added (both key sets settled, rule 8); 0: none waiting for a known time. */
+	int64_t ns_join_at;
 } ms_plan_t;
 
 typedef struct {

@@ -38,6 +38,8 @@ struct ms_sync_zone {
 	unsigned failures;          /* consecutive failed passes */
 	bool recheck;               /* changes were made: the next pass is a full one */
 	bool holding;               /* a new ZSK is held back: every pass is a full one */
+	bool join_waiting;          /* NS records wait for the keys to settle: the
+	                               follow-up at that time is a full pass */
 	uint32_t warned[MAX_WARNINGS]; /* digests of warnings logged last pass */
 	size_t warned_count;
 	uint32_t ds_logged;         /* digest of the DS report logged last */
@@ -538,6 +540,17 @@ static double sooner(double a, double b)
 	return a == 0 ? b : (b == 0 || a < b ? a : b);
 }
 
+/* The monotonic time of the pass that adds the NS records the plan had to
+ * leave out until the keys settle, a second late so that they have; 0: none. */
+static double ns_join_followup(const pass_data_t *d, double now)
+{
+	if (d->plan.ns_join_at == 0) {
+		return 0;
+	}
+	int64_t wait = d->plan.ns_join_at - (int64_t)time(NULL);
+	return now + (double)(wait > 0 ? wait : 0) + 1.0;
+}
+
 /* Returns the follow-up time (0: the next routine check will do). */
 static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, double now,
                   bool routine_due)
@@ -545,7 +558,7 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	uint32_t interval = zone->settings.check_interval;
 	ms_err_t err = { 0 };
 	ms_rc_t rc = ms_observe_local(zone, &s->keys_cache, now, &d->local, &err);
-	bool routine = routine_due || s->recheck || s->holding;
+	bool routine = routine_due || s->recheck || s->holding || s->join_waiting;
 	uint64_t fp = ms_local_view_fingerprint(&d->local);
 	if (rc == MS_OK && !routine && fp == s->last_fingerprint && s->failures == 0) {
 		return 0; /* an event, but nothing we sync changed */
@@ -572,6 +585,9 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	 * come back well before that runs out, whatever else happens. */
 	double hold_by = holds > 0 ? now + hold_recheck(zone, &d->local) : 0;
 	s->holding = holds > 0;
+	double join_by = ns_join_followup(d, now);
+	s->join_waiting = join_by > 0;
+	double come_back = sooner(hold_by, join_by);
 	if (atomic_load(&zone->abort)) {
 		return 0; /* unloading: nothing more to say */
 	}
@@ -584,13 +600,13 @@ static double run(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d, doubl
 	if (rc != MS_OK) {
 		ms_zone_log(zone, s->failures == 0 ? LOG_WARNING : LOG_NOTICE,
 		            "sync pass incomplete: %s", err.msg);
-		return sooner(retry_later(s, now, interval), hold_by);
+		return sooner(retry_later(s, now, interval), come_back);
 	}
 	report_ds(zone, s, &d->local, &d->cf);
 	s->failures = 0;
 	s->last_fingerprint = fp;
 	s->recheck = (changes > 0 && !zone->settings.dry_run);
-	return sooner(s->recheck ? now + RECHECK_AFTER_CHANGE : 0, hold_by);
+	return sooner(s->recheck ? now + RECHECK_AFTER_CHANGE : 0, come_back);
 }
 
 double ms_sync_pass(ms_zone_t *zone, double now, bool routine)

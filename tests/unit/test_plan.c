@@ -1326,6 +1326,36 @@ static void rule8_ns_waits_until_keys_are_shared(void **state)
 	assert_true(ms_plan_zsk_confirmed_since(&w->next, KEY(ZSK1), w->now, 3600, NULL));
 }
 
+/* The plan names the time the NS join waits for, so that the caller comes
+ * back then: not a second sooner than the join is allowed, and no time
+ * while it is not known or nothing waits for it. */
+static void rule8_plan_names_the_join_time(void **state)
+{
+	world_t *w = W;
+	int64_t join_at = 0;
+	for (int pass = 0; pass < 100 && join_at == 0; pass++) {
+		plan(w);
+		assert_int_equal(ms_plan_count(&w->plan, MS_ACT_CF_CREATE_NS), 0);
+		join_at = w->plan.ns_join_at;
+		sim_apply(w);
+		w->now += 1;
+	}
+	assert_true(join_at > w->now);
+	w->now = join_at - 1;
+	plan(w);
+	assert_int_equal(ms_plan_count(&w->plan, MS_ACT_CF_CREATE_NS), 0);
+	assert_int_equal(w->plan.ns_join_at, join_at);
+	w->now = join_at;
+	plan(w);
+	assert_non_null(find(&w->plan, MS_ACT_CF_CREATE_NS, NULL, "ns1.example.net"));
+	assert_non_null(find(&w->plan, MS_ACT_LOCAL_ADD_NS, NULL, "ada.ns.cloudflare.com"));
+	assert_int_equal(w->plan.ns_join_at, 0);
+	sim_apply(w);
+	converge(w, 100);
+	plan(w);
+	assert_int_equal(w->plan.ns_join_at, 0); /* in sync: nothing waits */
+}
+
 static void ns_transferred_zone_only_warns(void **state)
 {
 	world_t *w = W;
@@ -1907,6 +1937,7 @@ int main(void)
 		T(rule3_holds_key_published_this_second),
 		T(rule3_no_hold_while_activation_is_far),
 		T(rule3_releases_once_served_for_ttl_k),
+		T(rule8_plan_names_the_join_time),
 		T(rule3_gate_leaves_active_imported_and_off),
 		T(rule11_never_deletes_a_key_knotd_still_serves),
 		T(rule11_no_deletion_on_partial_views),
