@@ -219,12 +219,20 @@ static void reschedule(ms_zone_t *z)
 	}
 }
 
+/* An event before a zone's first check has started says nothing that
+ * check (due already, as a routine one) will not see. Taken as a change it
+ * would go before every zone's follow-ups: knotd rewrites thousands of zone
+ * files as it starts, and their first checks then held up the zones in
+ * flight. An event during the first check is kept: it may come too late
+ * for that pass. */
 static void mark_dirty(ms_zone_t *z)
 {
 	pthread_mutex_lock(&reg.sched_lock);
-	atomic_store(&z->dirty, true);
-	if (ms_heap_contains(&reg.routine, z)) {
-		reschedule(z);
+	if (z->checked || atomic_load(&z->busy)) {
+		atomic_store(&z->dirty, true);
+		if (ms_heap_contains(&reg.routine, z)) {
+			reschedule(z);
+		}
 	}
 	pthread_mutex_unlock(&reg.sched_lock);
 }

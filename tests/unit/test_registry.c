@@ -178,6 +178,92 @@ static void file_event_seen_while_the_worker_is_busy(void **state)
 	rmdir(dir);
 }
 
+/* The order passes ran in, by zone index. */
+static atomic_int order[16];
+static atomic_int order_len;
+static atomic_bool gate_open;
+
+static void note_order(const ms_zone_t *z)
+{
+	int i = atomic_fetch_add(&order_len, 1);
+	if (i < 16) {
+		atomic_store(&order[i], zone_index(z));
+	}
+}
+
+static int position(int index)
+{
+	for (int i = 0; i < atomic_load(&order_len) && i < 16; i++) {
+		if (atomic_load(&order[i]) == index) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Zone 1 asks for a follow-up 0.3 s after its first pass; zone 2's first
+ * pass holds the worker until the test opens the gate; zone 0 records. */
+static double ordered_pass(ms_zone_t *z, double now, bool routine)
+{
+	(void)routine;
+	int index = zone_index(z);
+	atomic_fetch_add(&passes[index], 1);
+	if (index == 2) {
+		for (int i = 0; i < 500 && !atomic_load(&gate_open); i++) { /* at most 5 s */
+			usleep(10000);
+		}
+		return 0;
+	}
+	note_order(z);
+	return (index == 1 && atomic_load(&passes[1]) == 1) ? now + 0.3 : 0;
+}
+
+/* knotd rewrites zone files as it loads them: such an event before a
+ * zone's first check must not put that check before other zones' due
+ * follow-ups (a rollover step waits for nothing but changes). */
+static void event_before_first_check_is_no_change(void **state)
+{
+	(void)state;
+	reset();
+	atomic_store(&order_len, 0);
+	atomic_store(&gate_open, false);
+	char dir[] = "/tmp/ms-registry-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char file[256], tmp[256];
+	snprintf(file, sizeof(file), "%s/a.example.zone", dir);
+	snprintf(tmp, sizeof(tmp), "%s/a.example.zone.tmp", dir);
+	ms_zone_t *a = make_zone("a.example", 0, file);
+	ms_zone_t *f = make_zone("f.example", 1, "");
+	ms_zone_t *g = make_zone("g.example", 2, "");
+	assert_int_equal(ms_registry_add(f, ordered_pass, NULL), MS_OK);
+	assert_true(wait_for(&passes[1], 1));
+	double followup_due = ms_now() + 0.3;
+	assert_int_equal(ms_registry_add(g, ordered_pass, NULL), MS_OK);
+	assert_true(wait_for(&passes[2], 1)); /* the worker is held */
+	assert_int_equal(ms_registry_add(a, ordered_pass, NULL), MS_OK);
+	close(open(tmp, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(rename(tmp, file), 0);
+	for (int i = 0; i < 500 && ms_now() <= followup_due; i++) { /* the follow-up is due */
+		usleep(10000);
+	}
+	atomic_store(&gate_open, true);
+	assert_true(wait_for(&passes[0], 1));
+	assert_true(wait_for(&passes[1], 2));
+	/* f's first pass, f's follow-up, then a's first check. */
+	assert_int_equal(atomic_load(&order[0]), 1);
+	assert_int_equal(atomic_load(&order[1]), 1);
+	assert_int_equal(position(0), 2);
+
+	ms_registry_remove(a);
+	ms_registry_remove(f);
+	ms_registry_remove(g);
+	free_zone(a);
+	free_zone(f);
+	free_zone(g);
+	unlink(file);
+	rmdir(dir);
+}
+
 /* A zone whose pass hangs, once that pass runs. */
 static ms_zone_t *add_slow_zone(const char *name)
 {
@@ -447,6 +533,7 @@ int main(void)
 		cmocka_unit_test(first_pass_on_registration),
 		cmocka_unit_test(zone_file_rewrite_triggers_pass),
 		cmocka_unit_test(file_event_seen_while_the_worker_is_busy),
+		cmocka_unit_test(event_before_first_check_is_no_change),
 		cmocka_unit_test(remove_aborts_running_pass),
 		cmocka_unit_test(newer_instance_supersedes_older),
 		cmocka_unit_test(removing_newest_revives_previous),
