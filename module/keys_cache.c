@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,6 +115,26 @@ void ms_keys_cache_clear(ms_keys_cache_t *c)
 void ms_keys_cache_invalidate(ms_keys_cache_t *c)
 {
 	c->valid = false;
+}
+
+bool ms_keys_cache_learn(ms_keys_cache_t *c, const char *id, const ms_dnskey_t *key)
+{
+	if (c->valid || c->count >= 2 * MS_MAX_KEYS || strlen(id) > MS_KEY_ID_MAX) {
+		return false;
+	}
+	ms_local_key_t *keys = realloc(c->keys, (c->count + 1) * sizeof(*keys));
+	if (keys == NULL) {
+		return false;
+	}
+	c->keys = keys;
+	ms_local_key_t *k = &keys[c->count++];
+	memset(k, 0, sizeof(*k));
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	k->key = *key;
+	/* As keymgr lists an imported key: a KSK by its SEP flag. */
+	k->role = (key->flags & 1) ? MS_ROLE_KSK : MS_ROLE_ZSK;
+	k->public_only = true;
+	return true;
 }
 
 const ms_dnskey_t *ms_keys_cache_material(const ms_keys_cache_t *c, const char *id,

@@ -107,6 +107,14 @@ void ms_keys_cache_clear(ms_keys_cache_t *c);
  * time, but keep the keys' DNSKEY material for ms_keys_cache_material(). */
 void ms_keys_cache_invalidate(ms_keys_cache_t *c);
 
+/* A key we imported ourselves (`keymgr import-pub` printed its id): its
+ * record is the one we handed over, so the listing after the import needs
+ * no `keymgr dnskey` for it. Call after ms_keys_cache_invalidate(); the
+ * cache stays invalid, the record only serves ms_keys_cache_material().
+ * Returns false when it was not kept (out of memory, or already as many
+ * learnt records as a zone may have keys): keymgr is asked then. */
+bool ms_keys_cache_learn(ms_keys_cache_t *c, const char *id, const ms_dnskey_t *key);
+
 /* A key's DNSKEY record never changes under the same keymgr id unless its
  * flags do (role, revocation), which changes its tag. So a listing taken
  * again needs `keymgr dnskey` only for keys the kept one lacks: this returns

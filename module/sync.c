@@ -517,8 +517,12 @@ static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data
 		note_settings_written(&s->cf_cache, &w);
 	}
 	if (w.keys_written) {
-		/* Our key database writes (import, delete, hold): list it afresh. */
+		/* Our key database writes (import, delete, hold): list it afresh,
+		 * but without asking keymgr for the records we imported. */
 		ms_keys_cache_invalidate(&s->keys_cache);
+		for (size_t i = 0; i < w.imported_count; i++) {
+			(void)ms_keys_cache_learn(&s->keys_cache, w.imported[i].id, &w.imported[i].key);
+		}
 	}
 	if (!zone->settings.dry_run) {
 		ms_err_t save_err = { 0 };

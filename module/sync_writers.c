@@ -57,7 +57,12 @@ static ms_rc_t local_import(void *ctx, const ms_dnskey_t *key, ms_err_t *err)
 	ms_sync_writers_t *w = ctx;
 	w->keys_written = true;
 	char id[MS_KEYMGR_ID_LEN + 1];
-	return ms_keymgr_import_pub(&w->keymgr, w->zone->name, key, id, err);
+	ms_rc_t rc = ms_keymgr_import_pub(&w->keymgr, w->zone->name, key, id, err);
+	if (rc == MS_OK && w->imported_count < MS_SYNC_IMPORTS_MAX) {
+		snprintf(w->imported[w->imported_count].id, sizeof(w->imported[0].id), "%s", id);
+		w->imported[w->imported_count++].key = *key;
+	}
+	return rc;
 }
 
 static ms_rc_t local_remove(void *ctx, const char *key_id, ms_err_t *err)

@@ -10,6 +10,8 @@
 #include "keymgr.h"
 #include "zone.h"
 
+#define MS_SYNC_IMPORTS_MAX 4  /* remembered per pass; more are imported, not remembered */
+
 typedef struct {
 	ms_cf_writer_t cf;
 	ms_local_editor_t local;
@@ -20,6 +22,12 @@ typedef struct {
 	ms_keymgr_ctx_t keymgr;
 	ms_knotc_ctx_t knotc;
 	bool keys_written;          /* a key import, delete or hold was tried */
+	/* The keys imported, with the id keymgr gave them (for the key cache). */
+	struct {
+		char id[MS_KEYMGR_ID_LEN + 1];
+		ms_dnskey_t key;
+	} imported[MS_SYNC_IMPORTS_MAX];
+	size_t imported_count;
 	/* What Cloudflare answered to our settings writes: the settings as they
 	 * are now, so the next pass need not read them again. */
 	bool dnssec_written, dnssec_answered;

@@ -224,6 +224,41 @@ static void material_kept_for_the_same_key_only(void **state)
 	assert_null(ms_keys_cache_material(NULL, keys[0].id, tag, 13, MS_ROLE_ZSK));
 }
 
+/* Keys we imported: their record is known without keymgr, and learning
+ * them never makes a listing reusable. */
+static void imported_keys_are_learnt(void **state)
+{
+	(void)state;
+	ms_keys_cache_t c = { 0 };
+	ms_dnskey_t zsk = { .flags = 256, .protocol = 3, .algorithm = 13, .pubkey_len = 3,
+	                    .pubkey = { 1, 2, 3 } };
+	ms_dnskey_t ksk = zsk;
+	ksk.flags = 257;
+	const char *zid = "00000000000000000000000000000000000000a1";
+	const char *kid = "00000000000000000000000000000000000000a2";
+	assert_true(ms_keys_cache_learn(&c, zid, &zsk));
+	assert_true(ms_keys_cache_learn(&c, kid, &ksk));
+	ms_file_stamp_t s = stamp(5, 10);
+	assert_int_equal(ms_keys_cache_decide(&c, &s, 7, 200, 1100, AGE), MS_KEYS_RELIST);
+	const ms_dnskey_t *k = ms_keys_cache_material(&c, zid, ms_dnskey_tag(&zsk), 13,
+	                                              MS_ROLE_ZSK);
+	assert_non_null(k);
+	assert_true(ms_dnskey_equal(k, &zsk));
+	assert_non_null(ms_keys_cache_material(&c, kid, ms_dnskey_tag(&ksk), 13, MS_ROLE_KSK));
+	assert_null(ms_keys_cache_material(&c, kid, ms_dnskey_tag(&ksk), 13, MS_ROLE_ZSK));
+	/* Bounded: a zone never has more keys than a listing may hold. */
+	size_t learnt = c.count;
+	while (ms_keys_cache_learn(&c, zid, &zsk)) {
+		assert_true(++learnt <= 2 * MS_MAX_KEYS);
+	}
+	assert_int_equal(c.count, 2 * MS_MAX_KEYS);
+	/* A valid listing is the truth: nothing is added to it. */
+	ms_keys_cache_t v = taken(&s, &s, NULL, 0);
+	assert_false(ms_keys_cache_learn(&v, zid, &zsk));
+	ms_keys_cache_clear(&v);
+	ms_keys_cache_clear(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +273,7 @@ int main(void)
 		cmocka_unit_test(served_fingerprint_sees_key_changes),
 		cmocka_unit_test(stamp_of_a_real_file),
 		cmocka_unit_test(material_kept_for_the_same_key_only),
+		cmocka_unit_test(imported_keys_are_learnt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
