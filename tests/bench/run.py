@@ -521,7 +521,8 @@ def write_doc(s, m, results):
     later benchmark that fails or is interrupted loses only its own."""
     if not s.doc:
         return
-    m = dict(m, load_after=c.load_average())
+    if "load_after" not in m:  # a saved run (`run.py doc`) keeps its own
+        m = dict(m, load_after=c.load_average())
     written = docgen.write(s.doc, m, results)
     c.log(f"wrote {', '.join(written) or 'no section'} of {s.doc}"
           + ("" if len(written) == len(results) else
