@@ -108,31 +108,53 @@ static void first_pass_on_registration(void **state)
 	free_zone(b);
 }
 
+/* a.example's zone file in a temporary directory, rewritten as knotd does
+ * it (a new file renamed over the old one). */
+typedef struct {
+	char dir[32], file[256], tmp[256];
+} zone_dir_t;
+
+static void zone_dir_make(zone_dir_t *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ms-registry-XXXXXX");
+	assert_non_null(mkdtemp(d->dir));
+	snprintf(d->file, sizeof(d->file), "%s/a.example.zone", d->dir);
+	snprintf(d->tmp, sizeof(d->tmp), "%s/a.example.zone.tmp", d->dir);
+}
+
+static void zone_dir_rewrite(const zone_dir_t *d)
+{
+	close(open(d->tmp, O_CREAT | O_WRONLY, 0600));
+	assert_int_equal(rename(d->tmp, d->file), 0);
+}
+
+static void zone_dir_remove(const zone_dir_t *d)
+{
+	unlink(d->file);
+	rmdir(d->dir);
+}
+
 static void zone_file_rewrite_triggers_pass(void **state)
 {
 	(void)state;
 	reset();
-	char dir[] = "/tmp/ms-registry-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char file[256], tmp[256], other[256];
-	snprintf(file, sizeof(file), "%s/a.example.zone", dir);
-	snprintf(tmp, sizeof(tmp), "%s/a.example.zone.tmp", dir);
-	snprintf(other, sizeof(other), "%s/b.example.zone", dir);
-	ms_zone_t *a = make_zone("a.example", 0, file);
+	zone_dir_t d;
+	zone_dir_make(&d);
+	char other[256];
+	snprintf(other, sizeof(other), "%s/b.example.zone", d.dir);
+	ms_zone_t *a = make_zone("a.example", 0, d.file);
 	assert_int_equal(ms_registry_add(a, record_pass, NULL), MS_OK);
 	assert_true(wait_for(&passes[0], 1));
 
 	/* Another zone's file: no pass for a. Then a's file, as knotd writes it. */
 	close(open(other, O_CREAT | O_WRONLY, 0600));
-	close(open(tmp, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(rename(tmp, file), 0);
+	zone_dir_rewrite(&d);
 	assert_true(wait_for(&passes[0], 2));
 
 	ms_registry_remove(a);
 	free_zone(a);
-	unlink(file);
 	unlink(other);
-	rmdir(dir);
+	zone_dir_remove(&d);
 }
 
 /* Zone 1's pass always asks to run again at once, so the worker never
@@ -154,28 +176,23 @@ static void file_event_seen_while_the_worker_is_busy(void **state)
 {
 	(void)state;
 	reset();
-	char dir[] = "/tmp/ms-registry-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char file[256], tmp[256];
-	snprintf(file, sizeof(file), "%s/a.example.zone", dir);
-	snprintf(tmp, sizeof(tmp), "%s/a.example.zone.tmp", dir);
-	ms_zone_t *a = make_zone("a.example", 0, file);
+	zone_dir_t d;
+	zone_dir_make(&d);
+	ms_zone_t *a = make_zone("a.example", 0, d.file);
 	ms_zone_t *b = make_zone("b.example", 1, "");
 	assert_int_equal(ms_registry_add(a, busy_pass, NULL), MS_OK);
 	assert_true(wait_for(&passes[0], 1));
 	assert_int_equal(ms_registry_add(b, busy_pass, NULL), MS_OK);
 	assert_true(wait_for(&passes[1], 20)); /* b keeps the worker busy */
 
-	close(open(tmp, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(rename(tmp, file), 0);
+	zone_dir_rewrite(&d);
 	assert_true(wait_for(&passes[0], 2));
 
 	ms_registry_remove(b);
 	ms_registry_remove(a);
 	free_zone(a);
 	free_zone(b);
-	unlink(file);
-	rmdir(dir);
+	zone_dir_remove(&d);
 }
 
 /* The order passes ran in, by zone index. */
@@ -227,12 +244,9 @@ static void event_before_first_check_is_no_change(void **state)
 	reset();
 	atomic_store(&order_len, 0);
 	atomic_store(&gate_open, false);
-	char dir[] = "/tmp/ms-registry-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	char file[256], tmp[256];
-	snprintf(file, sizeof(file), "%s/a.example.zone", dir);
-	snprintf(tmp, sizeof(tmp), "%s/a.example.zone.tmp", dir);
-	ms_zone_t *a = make_zone("a.example", 0, file);
+	zone_dir_t d;
+	zone_dir_make(&d);
+	ms_zone_t *a = make_zone("a.example", 0, d.file);
 	ms_zone_t *f = make_zone("f.example", 1, "");
 	ms_zone_t *g = make_zone("g.example", 2, "");
 	assert_int_equal(ms_registry_add(f, ordered_pass, NULL), MS_OK);
@@ -241,8 +255,7 @@ static void event_before_first_check_is_no_change(void **state)
 	assert_int_equal(ms_registry_add(g, ordered_pass, NULL), MS_OK);
 	assert_true(wait_for(&passes[2], 1)); /* the worker is held */
 	assert_int_equal(ms_registry_add(a, ordered_pass, NULL), MS_OK);
-	close(open(tmp, O_CREAT | O_WRONLY, 0600));
-	assert_int_equal(rename(tmp, file), 0);
+	zone_dir_rewrite(&d);
 	for (int i = 0; i < 500 && ms_now() <= followup_due; i++) { /* the follow-up is due */
 		usleep(10000);
 	}
@@ -260,8 +273,7 @@ static void event_before_first_check_is_no_change(void **state)
 	free_zone(a);
 	free_zone(f);
 	free_zone(g);
-	unlink(file);
-	rmdir(dir);
+	zone_dir_remove(&d);
 }
 
 /* A zone whose pass hangs, once that pass runs. */
