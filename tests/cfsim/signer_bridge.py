@@ -148,7 +148,19 @@ class SignerBridge:
     def _set_zsk(self, entry, now):
         rec = self.zsks[entry["public_key"]]
         timers = self._timers(entry["tag"], now)
-        self.keymgr(self.zone, "set", rec["id"], *[f"{k}={v}" for k, v in timers.items()])
+        try:
+            self.keymgr(self.zone, "set", rec["id"], *[f"{k}={v}" for k, v in timers.items()])
+        except RuntimeError as e:
+            if "not found" not in str(e):
+                raise
+            # Once, knotd 3.4.6 (manual policy) no longer had a ZSK imported
+            # as published only when the simulator activated it. The stand-in
+            # imports it again in its new state, and says so in its events,
+            # rather than stop following the simulator.
+            del self.zsks[entry["public_key"]]
+            self._event("zsk-lost", f"{rec['key_tag']} was gone from the key database")
+            self._import_zsk(entry, now)
+            return
         self._event("zsk-state", f"{rec['key_tag']} {rec['tag']} -> {entry['tag']}")
         rec["tag"] = entry["tag"]
 
