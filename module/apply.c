@@ -90,12 +90,12 @@ static ms_rc_t run_local(const ms_action_t *a, const ms_local_editor_t *local,
 	}
 }
 
-/* How many actions from a on are NS additions of a's TTL (a batch). */
+/* How many actions from a on are NS additions of a's TTL (a batch; left is
+ * at most MS_PLAN_MAX_ACTIONS). */
 static size_t ns_batch_len(const ms_action_t *a, size_t left)
 {
-	size_t n = 0;
-	while (n < left && n < MS_PLAN_MAX_ACTIONS && a[n].kind == MS_ACT_LOCAL_ADD_NS &&
-	       a[n].ttl == a[0].ttl) {
+	size_t n = 1;
+	while (n < left && a[n].kind == MS_ACT_LOCAL_ADD_NS && a[n].ttl == a[0].ttl) {
 		n++;
 	}
 	return n;
@@ -148,11 +148,16 @@ void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
 			continue;
 		}
 		ms_err_t err = { 0 };
-		size_t batch = (a->kind == MS_ACT_LOCAL_ADD_NS) ? ns_batch_len(a, plan->count - i) : 1;
-		ms_rc_t rc = (side == SIDE_CF)
-		             ? run_cf(a, zone->name, marker, cf, state, now, &err)
-		             : (a->kind == MS_ACT_LOCAL_ADD_NS) ? run_ns_batch(a, batch, local, &err)
-		             : run_local(a, local, &keys_changed, &err);
+		size_t batch = 1;
+		ms_rc_t rc;
+		if (side == SIDE_CF) {
+			rc = run_cf(a, zone->name, marker, cf, state, now, &err);
+		} else if (a->kind == MS_ACT_LOCAL_ADD_NS) {
+			batch = ns_batch_len(a, plan->count - i);
+			rc = run_ns_batch(a, batch, local, &err);
+		} else {
+			rc = run_local(a, local, &keys_changed, &err);
+		}
 		i += batch - 1;
 		if (rc != MS_OK) {
 			note_failure(zone, a, &err, result);
