@@ -6,8 +6,6 @@
  * control socket is under server.rundir.
  */
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,17 +32,31 @@
 #define C_ZF_SYNC     "\x0d""zonefile-sync"
 #define C_CDS         "\x13""cds-cdnskey-publish"
 
-/* dst = base/rel unless rel is absolute. */
-static void join_path(char *dst, const char *base, const char *rel)
+/* base/rel unless rel is absolute, into buf (MS_PATH_MAX); "" when the
+ * result would not fit, which then counts as unknown. */
+static const char *join_path(char *buf, const char *base, const char *rel)
 {
 	if (rel == NULL) {
 		rel = "";
 	}
-	if (rel[0] == '/' || base == NULL || base[0] == '\0') {
-		snprintf(dst, MS_PATH_MAX, "%s", rel);
-	} else {
-		snprintf(dst, MS_PATH_MAX, "%s/%s", base, rel);
+	int n = (rel[0] == '/' || base == NULL || base[0] == '\0')
+	      ? snprintf(buf, MS_PATH_MAX, "%s", rel)
+	      : snprintf(buf, MS_PATH_MAX, "%s/%s", base, rel);
+	if (n < 0 || n >= MS_PATH_MAX) {
+		buf[0] = '\0';
 	}
+	return buf;
+}
+
+/* *dst = a copy of path, or NULL when path is unknown; false: out of memory. */
+static bool keep_path(char **dst, const char *path)
+{
+	*dst = NULL;
+	if (!ms_path_known(path)) {
+		return true;
+	}
+	*dst = strdup(path);
+	return *dst != NULL;
 }
 
 /* Zone name without the root dot, as knotd's %s formatter writes it. */
@@ -59,13 +71,14 @@ static void zone_text(const knot_dname_t *zone, char *buf, size_t cap)
 	}
 }
 
-/* Expand %s and %%; any other formatter makes the path unknown (empty), and
- * the module then notices zone changes by its periodic check only. */
+/* Expand %s and %%; any other formatter, or a result longer than
+ * MS_PATH_MAX, makes the path unknown (empty), and the module then notices
+ * zone changes by its periodic check only. */
 static void expand_zone_file(const char *pattern, const char *zone, char *out)
 {
 	size_t o = 0;
-	out[0] = '\0';
-	for (const char *p = pattern; *p != '\0' && o < MS_PATH_MAX - 1; p++) {
+	const char *p = pattern;
+	for (; *p != '\0' && o < MS_PATH_MAX; p++) {
 		if (*p != '%') {
 			out[o++] = *p;
 			continue;
@@ -76,11 +89,11 @@ static void expand_zone_file(const char *pattern, const char *zone, char *out)
 		} else if (*p == 's') {
 			o += (size_t)snprintf(out + o, MS_PATH_MAX - o, "%s", zone);
 		} else {
-			out[0] = '\0';
-			return;
+			o = MS_PATH_MAX; /* unknown */
+			break;
 		}
 	}
-	out[o < MS_PATH_MAX ? o : MS_PATH_MAX - 1] = '\0';
+	out[(*p == '\0' && o < MS_PATH_MAX) ? o : 0] = '\0';
 }
 
 /* The first listen address, with a wildcard turned into loopback. */
@@ -104,27 +117,29 @@ static void read_listen(knotd_mod_t *mod, ms_knot_env_t *env)
 	}
 }
 
-static void read_paths(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_t *env)
+static bool read_paths(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_t *env)
 {
-	const char *storage = knotd_conf(mod, C_DATABASE, C_STORAGE, NULL).single.string;
-	join_path(env->storage, NULL, storage);
-	join_path(env->kasp_db, env->storage,
-	          knotd_conf(mod, C_DATABASE, C_KASP_DB, NULL).single.string);
-	join_path(env->state_dir, env->storage, "multisigner");
+	char storage[MS_PATH_MAX], path[MS_PATH_MAX];
+	join_path(storage, NULL, knotd_conf(mod, C_DATABASE, C_STORAGE, NULL).single.string);
+	bool ok = keep_path(&env->kasp_db, join_path(path, storage,
+	                    knotd_conf(mod, C_DATABASE, C_KASP_DB, NULL).single.string));
+	ok = ok && keep_path(&env->state_dir, join_path(path, storage, "multisigner"));
 
 	const char *rundir = knotd_conf(mod, C_SERVER, C_RUNDIR, NULL).single.string;
 	knotd_conf_t ctl = knotd_conf(mod, C_CONTROL, C_LISTEN, NULL);
-	join_path(env->control_socket, rundir, ctl.single.string);
+	ok = ok && keep_path(&env->control_socket, join_path(path, rundir, ctl.single.string));
 
-	join_path(env->zone_storage, NULL, knotd_conf_zone(mod, C_STORAGE, zone).single.string);
+	char zone_storage[MS_PATH_MAX];
+	join_path(zone_storage, NULL, knotd_conf_zone(mod, C_STORAGE, zone).single.string);
 	const char *file = knotd_conf_zone(mod, C_FILE, zone).single.string;
 	char name[KNOT_DNAME_TXT_MAXLEN + 1];
 	zone_text(zone, name, sizeof(name));
 	char expanded[MS_PATH_MAX];
 	expand_zone_file(file != NULL ? file : "%s.zone", name, expanded);
 	if (expanded[0] != '\0') {
-		join_path(env->zone_file, env->zone_storage, expanded);
+		ok = ok && keep_path(&env->zone_file, join_path(path, zone_storage, expanded));
 	}
+	return ok;
 }
 
 static void read_policy(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_t *env)
@@ -149,60 +164,15 @@ static void read_policy(knotd_mod_t *mod, const knot_dname_t *zone, ms_knot_env_
 	knotd_conf_free(&masters);
 }
 
-/* Take "-c FILE", "-cFILE", "--config=FILE", "--config FILE" (and the same
- * for -C/--confdb) from knotd's command line. knotd has changed directory to
- * "/" by now, so a relative path is made absolute against its start-up
- * directory only if we can know it: we cannot, so such a path is left empty
- * and keymgr falls back to the key database directory. */
-static void take_opt(const char *arg, const char *next, const char *shrt, const char *lng,
-                     char *dst, bool *used_next)
-{
-	size_t llen = strlen(lng);
-	const char *val = NULL;
-	if (strcmp(arg, shrt) == 0 || strcmp(arg, lng) == 0) {
-		val = next;
-		*used_next = true;
-	} else if (strncmp(arg, shrt, 2) == 0 && arg[2] != '\0') {
-		val = arg + 2;
-	} else if (strncmp(arg, lng, llen) == 0 && arg[llen] == '=') {
-		val = arg + llen + 1;
-	}
-	if (val != NULL && val[0] == '/') {
-		snprintf(dst, MS_PATH_MAX, "%s", val);
-	}
-}
-
-static void read_cmdline(ms_knot_env_t *env)
-{
-	char buf[8192];
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	ssize_t n = (fd >= 0) ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0) {
-		close(fd);
-	}
-	if (n <= 0) {
-		return;
-	}
-	buf[n] = '\0';
-	const char *end = buf + n;
-	for (const char *arg = buf; arg < end; arg += strlen(arg) + 1) {
-		const char *next = arg + strlen(arg) + 1;
-		next = (next < end) ? next : "";
-		bool used = false;
-		take_opt(arg, next, "-c", "--config", env->conf_file, &used);
-		take_opt(arg, next, "-C", "--confdb", env->conf_db, &used);
-		if (used && next[0] != '\0') {
-			arg = next;
-		}
-	}
-}
-
-void ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env)
+bool ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env)
 {
 	memset(env, 0, sizeof(*env));
 	const knot_dname_t *zone = knotd_mod_zone(mod);
 	read_listen(mod, env);
-	read_paths(mod, zone, env);
 	read_policy(mod, zone, env);
-	read_cmdline(env);
+	if (!read_paths(mod, zone, env)) {
+		ms_knot_env_clear(env);
+		return false;
+	}
+	return true;
 }

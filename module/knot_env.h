@@ -7,22 +7,25 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* Longest path the module derives or uses; a longer one counts as unknown. */
 #define MS_PATH_MAX 1024
 
 /* policy.cds-cdnskey-publish, as knotd numbers its options (3.2 to 3.5). */
 enum { MS_CDS_NONE = 0, MS_CDS_DELETE_DNSSEC, MS_CDS_ROLLOVER, MS_CDS_ALWAYS, MS_CDS_DOUBLE_DS };
 
+/* The paths are heap strings owned by the struct (ms_knot_env_clear()), so
+ * that a zone carries what its paths need rather than four path buffers
+ * (thousands of zones); NULL means unknown, as does "" (ms_path_known()). */
 typedef struct {
 	struct sockaddr_storage listen;   /* a loopback-reachable knotd listener */
-	char storage[MS_PATH_MAX];        /* database.storage */
-	char kasp_db[MS_PATH_MAX];        /* database.kasp-db, absolute */
-	char zone_storage[MS_PATH_MAX];   /* the zone's storage (templates) */
-	char zone_file[MS_PATH_MAX];      /* absolute; empty if not derivable */
-	char control_socket[MS_PATH_MAX]; /* absolute */
-	char state_dir[MS_PATH_MAX];      /* where the module keeps its state */
+	char *kasp_db;                    /* database.kasp-db, absolute */
+	char *zone_file;                  /* absolute; unknown if not derivable */
+	char *control_socket;             /* absolute */
+	char *state_dir;                  /* where the module keeps its state */
 	bool signing;                     /* dnssec-signing: on */
 	bool has_policy;                  /* a dnssec-policy is referenced */
 	uint8_t algorithm;                /* DNSSEC algorithm number */
@@ -32,13 +35,18 @@ typedef struct {
 	int64_t zonefile_sync;            /* -1: never flushed, 0: at once */
 	unsigned cds_cdnskey_publish;     /* MS_CDS_* */
 	bool secondary;                   /* the zone has a master: it is transferred */
-	/* How knotd was started, so that keymgr reads the same configuration:
-	 * "-c <file>" or "-C <confdb>"; both empty: use "-D <kasp_db>". */
-	char conf_file[MS_PATH_MAX];
-	char conf_db[MS_PATH_MAX];
 } ms_knot_env_t;
 
+static inline bool ms_path_known(const char *path)
+{
+	return path != NULL && path[0] != '\0';
+}
+
+/* Free the paths; the struct can be read again afterwards. */
+void ms_knot_env_clear(ms_knot_env_t *env);
+
 #ifdef KNOTD_MOD_ABI_VERSION
-/* Glue only: fill env from knotd's configuration for the module's zone. */
-void ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env);
+/* Glue only: fill env from knotd's configuration for the module's zone.
+ * False when memory ran out (env is then cleared). */
+bool ms_knot_env_read(knotd_mod_t *mod, ms_knot_env_t *env);
 #endif

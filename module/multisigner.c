@@ -193,6 +193,7 @@ static void zone_free(ms_zone_t *zone)
 	ms_sync_zone_free(zone);
 	ms_secret_free(zone->secret);
 	ms_settings_free(&zone->settings);
+	ms_knot_env_clear(&zone->env);
 	free(zone->name);
 	free(zone);
 }
@@ -333,7 +334,9 @@ static int zone_init(knotd_mod_t *mod, ms_zone_t *zone)
 	atomic_init(&zone->abort, false);
 	atomic_init(&zone->control_seen, false);
 	zone->hooks = (ms_zone_hooks_t){ .opaque = mod, .log = hook_log, .count = hook_count };
-	ms_knot_env_read(mod, &zone->env);
+	if (!ms_knot_env_read(mod, &zone->env)) {
+		return KNOT_ENOMEM;
+	}
 	int ret = read_settings(mod, &zone->settings);
 	if (ret == KNOT_EOK) {
 		ret = read_secret(mod, zone);

@@ -136,7 +136,7 @@ static ms_rc_t list_keys(ms_zone_t *zone, const ms_keys_cache_t *cache, ms_local
 static ms_rc_t observe_keys(ms_zone_t *zone, ms_keys_cache_t *cache, double now,
                             ms_local_view_t *view, ms_err_t *err)
 {
-	if (cache == NULL) {
+	if (cache == NULL || !ms_path_known(zone->env.kasp_db)) {
 		return list_keys(zone, NULL, view, err);
 	}
 	char db[MS_PATH_MAX + 16];

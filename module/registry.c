@@ -89,7 +89,11 @@ static void wake_worker(void)
 
 static void zone_file_dir(const ms_zone_t *z, char *dir)
 {
-	snprintf(dir, MS_PATH_MAX, "%s", z->env.zone_file);
+	const char *file = ms_path_known(z->env.zone_file) ? z->env.zone_file : "";
+	if (snprintf(dir, MS_PATH_MAX, "%s", file) >= MS_PATH_MAX) {
+		dir[0] = '\0'; /* a cut directory would be the wrong one */
+		return;
+	}
 	char *slash = strrchr(dir, '/');
 	if (slash != NULL) {
 		*(slash == dir ? slash + 1 : slash) = '\0';
@@ -100,8 +104,9 @@ static void zone_file_dir(const ms_zone_t *z, char *dir)
 
 static const char *zone_file_base(const ms_zone_t *z)
 {
-	const char *slash = strrchr(z->env.zone_file, '/');
-	return slash ? slash + 1 : z->env.zone_file;
+	const char *file = ms_path_known(z->env.zone_file) ? z->env.zone_file : "";
+	const char *slash = strrchr(file, '/');
+	return slash ? slash + 1 : file;
 }
 
 /* Zone file flushes name the zone; the key database is the fallback when
@@ -110,8 +115,8 @@ static const char *zone_file_base(const ms_zone_t *z)
  * runs). */
 static bool watches_kasp(const ms_zone_t *z)
 {
-	return z->env.kasp_db[0] != '\0' &&
-	       (z->env.zone_file[0] == '\0' || z->env.zonefile_sync != 0);
+	return ms_path_known(z->env.kasp_db) &&
+	       (!ms_path_known(z->env.zone_file) || z->env.zonefile_sync != 0);
 }
 
 static void watch_zone(ms_zone_t *z, bool add)

@@ -1,12 +1,24 @@
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "zone.h"
 
+/* Here rather than in knot_env.c, which is knotd glue: the unit tests free
+ * the zones they build too. */
+void ms_knot_env_clear(ms_knot_env_t *env)
+{
+	free(env->kasp_db);
+	free(env->zone_file);
+	free(env->control_socket);
+	free(env->state_dir);
+	env->kasp_db = env->zone_file = env->control_socket = env->state_dir = NULL;
+}
+
 bool ms_zone_knotd_stopping(ms_zone_t *z)
 {
 	struct stat st;
-	if (z->env.control_socket[0] == '\0') {
+	if (!ms_path_known(z->env.control_socket)) {
 		return false; /* unknown: behave as if knotd runs */
 	}
 	if (stat(z->env.control_socket, &st) == 0) {

@@ -1,5 +1,6 @@
 /* The registry and its worker with real threads, a real inotify watch and a
  * recording pass function. Waits are bounded polls, never bare sleeps. */
+#define _GNU_SOURCE /* asprintf */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -69,13 +70,14 @@ static ms_zone_t *make_zone(const char *name, int index, const char *zone_file)
 	ms_zone_t *z = calloc(1, sizeof(*z));
 	z->name = strdup(name);
 	z->hooks.opaque = (void *)(intptr_t)index;
-	snprintf(z->env.zone_file, sizeof(z->env.zone_file), "%s", zone_file);
+	z->env.zone_file = strdup(zone_file);
 	atomic_init(&z->abort, false);
 	return z;
 }
 
 static void free_zone(ms_zone_t *z)
 {
+	ms_knot_env_clear(&z->env);
 	free(z->name);
 	free(z);
 }
@@ -519,7 +521,7 @@ static void quiet_once_knotd_stops(void **state)
 	assert_non_null(mkdtemp(dir));
 	ms_zone_t *z = make_zone("a.example", 0, "");
 	z->hooks.log = capture_log;
-	snprintf(z->env.control_socket, sizeof(z->env.control_socket), "%s/knot.sock", dir);
+	assert_true(asprintf(&z->env.control_socket, "%s/knot.sock", dir) > 0);
 
 	ms_zone_log(z, LOG_INFO, "line 1, before the socket");
 	assert_false(ms_zone_knotd_stopping(z));
