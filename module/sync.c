@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* asprintf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ struct ms_sync_zone {
 	bool state_loaded;
 	bool saved_known;           /* the state file holds what saved_digest says */
 	uint64_t saved_digest;      /* ms_zone_state_digest() of the file's content */
-	char state_path[MS_PATH_MAX + 64];
+	char *state_path;           /* <state dir>/<zone>.json */
 	char marker[MS_CF_COMMENT_MAX + 1];
 	uint64_t last_fingerprint;
 	unsigned failures;          /* consecutive failed passes */
@@ -44,7 +45,8 @@ struct ms_sync_zone {
 	size_t warned_count;
 	uint32_t ds_logged;         /* digest of the DS report logged last */
 	ms_status_memo_t status;    /* for the status file */
-	ms_ns_cache_t ns_cache;     /* Cloudflare's assigned nameservers, resolved */
+	ms_ns_cache_t *ns_cache;    /* Cloudflare's assigned nameservers, resolved; only
+	                               allocated once resolved (5 KiB, verify-served) */
 	uint32_t resolve_warned;    /* digest of the resolution failure logged last */
 	double resolve_after;       /* monotonic: no new attempt before, after a failure */
 	ms_err_t resolve_err;       /* that failure */
@@ -91,13 +93,22 @@ static ms_rc_t sync_zone_init(ms_zone_t *zone, ms_err_t *err)
 	if (s == NULL) {
 		return ms_err_set(err, MS_ENOMEM, "out of memory");
 	}
+	if (!ms_path_known(zone->env.state_dir)) {
+		free(s);
+		return ms_err_set(err, MS_EINVAL, "knotd's database.storage path is longer than "
+		                  "%d characters, so the module has nowhere to keep its state: use a "
+		                  "shorter path", MS_PATH_MAX - 1);
+	}
+	if (asprintf(&s->state_path, "%s/%s.json", zone->env.state_dir, zone->name) < 0) {
+		free(s);
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
 	ms_rc_t rc = make_client(zone, &s->client, err);
 	if (rc != MS_OK) {
+		free(s->state_path);
 		free(s);
 		return rc;
 	}
-	snprintf(s->state_path, sizeof(s->state_path), "%s/%s.json",
-	         zone->env.state_dir, zone->name);
 	ms_plan_owner_marker(zone->name, s->marker, sizeof(s->marker));
 	zone->sync = s;
 	return MS_OK;
@@ -110,6 +121,8 @@ void ms_sync_zone_free(ms_zone_t *zone)
 		ms_cf_client_free(s->client);
 		ms_keys_cache_clear(&s->keys_cache);
 		ms_zone_state_packed_free(&s->state);
+		free(s->state_path);
+		free(s->ns_cache);
 		free(s);
 		zone->sync = NULL;
 	}
@@ -247,7 +260,10 @@ static ms_rc_t resolve_assigned(ms_zone_t *zone, struct ms_sync_zone *s, const m
 		                  e.msg);
 	}
 	fresh.expires = now + ms_ns_cache_lifetime(ttl);
-	s->ns_cache = fresh;
+	if (s->ns_cache == NULL && (s->ns_cache = malloc(sizeof(*s->ns_cache))) == NULL) {
+		return ms_err_set(err, MS_ENOMEM, "out of memory");
+	}
+	*s->ns_cache = fresh;
 	char text[MS_MAX_VERIFY_ADDRS * 48];
 	ms_ns_addrs_text(fresh.addrs, fresh.addr_count, text, sizeof(text));
 	ms_zone_log(zone, LOG_INFO, "verifying against Cloudflare's nameservers %s%s%s: %s "
@@ -260,7 +276,8 @@ static ms_rc_t resolve_assigned(ms_zone_t *zone, struct ms_sync_zone *s, const m
 static ms_rc_t assigned_addrs(ms_zone_t *zone, struct ms_sync_zone *s, const ms_cf_view_t *cf,
                               double now, bool *stale, ms_err_t *err)
 {
-	if (ms_ns_cache_fresh(&s->ns_cache, cf->name_servers, cf->name_server_count, now)) {
+	if (s->ns_cache != NULL &&
+	    ms_ns_cache_fresh(s->ns_cache, cf->name_servers, cf->name_server_count, now)) {
 		return MS_OK;
 	}
 	uint32_t names = 0;
@@ -278,8 +295,9 @@ static ms_rc_t assigned_addrs(ms_zone_t *zone, struct ms_sync_zone *s, const ms_
 		s->resolve_names = names;
 	}
 	/* The same names as before (the cache only expired): their last addresses. */
-	*stale = ms_ns_cache_fresh(&s->ns_cache, cf->name_servers, cf->name_server_count,
-	                           s->ns_cache.expires - 1);
+	*stale = s->ns_cache != NULL &&
+	         ms_ns_cache_fresh(s->ns_cache, cf->name_servers, cf->name_server_count,
+	                           s->ns_cache->expires - 1);
 	*err = s->resolve_err;
 	return *stale ? MS_OK : s->resolve_err.rc;
 }
@@ -318,8 +336,8 @@ static size_t observe_served(ms_zone_t *zone, struct ms_sync_zone *s, ms_cf_view
 			cf->signing_tag_count = 0;
 			return 0;
 		}
-		addrs = s->ns_cache.addrs;
-		count = s->ns_cache.addr_count;
+		addrs = s->ns_cache->addrs;
+		count = s->ns_cache->addr_count;
 	}
 	if (ms_observe_cf_served(cf, zone->name, addrs, count, &zone->abort, &err) != MS_OK) {
 		ms_zone_log(zone, LOG_WARNING, "%s; our keys count as not served there until it "
