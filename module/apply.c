@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -24,25 +25,62 @@ static side_t side_of(ms_action_kind_t kind)
 	}
 }
 
+static bool is_create(ms_action_kind_t kind)
+{
+	return kind == MS_ACT_CF_CREATE_DNSKEY || kind == MS_ACT_CF_CREATE_NS;
+}
+
+static void fill_record(const ms_action_t *a, const char *zone_name, const char *marker,
+                        ms_cf_record_t *rec)
+{
+	if (a->kind == MS_ACT_CF_CREATE_DNSKEY) {
+		ms_cf_record_dnskey(rec, zone_name, a->ttl, &a->key, marker);
+	} else {
+		ms_cf_record_ns(rec, zone_name, a->ttl, a->name, marker);
+	}
+}
+
+/* Ours from now on, before the next pass: not only by the comment. */
+static ms_rc_t own_created(const ms_action_t *a, const char *id, ms_zone_state_t *state,
+                           int64_t now, ms_err_t *err)
+{
+	return a->kind == MS_ACT_CF_CREATE_DNSKEY
+	       ? ms_zone_state_own_dnskey(state, id, &a->key, now, err)
+	       : ms_zone_state_own_ns(state, id, a->name, now, err);
+}
+
 static ms_rc_t create_record(const ms_action_t *a, const char *zone_name, const char *marker,
                              const ms_cf_writer_t *cf, ms_zone_state_t *state, int64_t now,
                              ms_err_t *err)
 {
 	ms_cf_record_t rec;
-	bool dnskey = (a->kind == MS_ACT_CF_CREATE_DNSKEY);
-	if (dnskey) {
-		ms_cf_record_dnskey(&rec, zone_name, a->ttl, &a->key, marker);
-	} else {
-		ms_cf_record_ns(&rec, zone_name, a->ttl, a->name, marker);
-	}
+	fill_record(a, zone_name, marker, &rec);
 	char id[MS_CF_ID_MAX + 1] = "";
 	ms_rc_t rc = cf->create(cf->ctx, &rec, id, err);
-	if (rc != MS_OK) {
-		return rc;
+	return rc == MS_OK ? own_created(a, id, state, now, err) : rc;
+}
+
+/* n > 1 record creations in one request (cf->create_many), all or none. */
+static ms_rc_t create_records(const ms_action_t *a, size_t n, const char *zone_name,
+                              const char *marker, const ms_cf_writer_t *cf,
+                              ms_zone_state_t *state, int64_t now, ms_err_t *err)
+{
+	ms_cf_record_t *recs = calloc(n, sizeof(*recs));
+	char (*ids)[MS_CF_ID_MAX + 1] = calloc(n, sizeof(*ids));
+	ms_rc_t rc = (recs != NULL && ids != NULL) ? MS_OK
+	             : ms_err_set(err, MS_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == MS_OK && i < n; i++) {
+		fill_record(&a[i], zone_name, marker, &recs[i]);
 	}
-	/* Ours from now on, before the next pass: not only by the comment. */
-	return dnskey ? ms_zone_state_own_dnskey(state, id, &a->key, now, err)
-	              : ms_zone_state_own_ns(state, id, a->name, now, err);
+	if (rc == MS_OK) {
+		rc = cf->create_many(cf->ctx, recs, n, ids, err);
+	}
+	for (size_t i = 0; rc == MS_OK && i < n; i++) {
+		rc = own_created(&a[i], ids[i], state, now, err);
+	}
+	free(recs);
+	free(ids);
+	return rc;
 }
 
 static ms_rc_t run_cf(const ms_action_t *a, const char *zone_name, const char *marker,
@@ -90,12 +128,23 @@ static ms_rc_t run_local(const ms_action_t *a, const ms_local_editor_t *local,
 	}
 }
 
-/* How many actions from a on are NS additions of a's TTL (a batch; left is
- * at most MS_PLAN_MAX_ACTIONS). */
+/* How many actions from a on are NS additions of a's TTL (one knotd
+ * transaction; left is at most MS_PLAN_MAX_ACTIONS). */
 static size_t ns_batch_len(const ms_action_t *a, size_t left)
 {
 	size_t n = 1;
 	while (n < left && a[n].kind == MS_ACT_LOCAL_ADD_NS && a[n].ttl == a[0].ttl) {
+		n++;
+	}
+	return n;
+}
+
+/* How many actions from a on are record creations at Cloudflare, to go in
+ * one batch request when the writer can send one. */
+static size_t create_batch_len(const ms_action_t *a, size_t left, const ms_cf_writer_t *cf)
+{
+	size_t n = 1;
+	while (cf->create_many != NULL && n < left && n < MS_CF_BATCH_MAX && is_create(a[n].kind)) {
 		n++;
 	}
 	return n;
@@ -150,7 +199,11 @@ void ms_apply(ms_zone_t *zone, const ms_plan_t *plan, const char *marker,
 		ms_err_t err = { 0 };
 		size_t batch = 1;
 		ms_rc_t rc;
-		if (side == SIDE_CF) {
+		if (side == SIDE_CF && is_create(a->kind)) {
+			batch = create_batch_len(a, plan->count - i, cf);
+			rc = batch > 1 ? create_records(a, batch, zone->name, marker, cf, state, now, &err)
+			               : run_cf(a, zone->name, marker, cf, state, now, &err);
+		} else if (side == SIDE_CF) {
 			rc = run_cf(a, zone->name, marker, cf, state, now, &err);
 		} else if (a->kind == MS_ACT_LOCAL_ADD_NS) {
 			batch = ns_batch_len(a, plan->count - i);

@@ -8,7 +8,8 @@
  * pass: a deletion never runs after an addition it depends on failed. Every
  * change made is logged as one line (the action's reason) and counted.
  * Consecutive NS additions of one TTL go to knotd together, in one zone
- * transaction: one re-signing, not one per record.
+ * transaction: one re-signing, not one per record. Consecutive record
+ * creations go to Cloudflare together, in one batch request.
  */
 #pragma once
 
@@ -29,6 +30,10 @@ typedef struct {
 	ms_rc_t (*create)(void *ctx, const ms_cf_record_t *rec, char *id, ms_err_t *err);
 	/* Delete; MS_ENOTFOUND counts as done. */
 	ms_rc_t (*delete)(void *ctx, const char *id, ms_err_t *err);
+	/* Create n records in one request, all or none; ids[i] gets the id of
+	 * recs[i]. NULL: one create() per record. */
+	ms_rc_t (*create_many)(void *ctx, const ms_cf_record_t *recs, size_t n,
+	                       char (*ids)[MS_CF_ID_MAX + 1], ms_err_t *err);
 } ms_cf_writer_t;
 
 typedef struct {

@@ -44,6 +44,33 @@ static ms_rc_t cf_create(void *ctx, const ms_cf_record_t *rec, char *id, ms_err_
 	return rc;
 }
 
+/* One batch request: fewer requests against the shared budget, and the
+ * records come all or none. The answer lists the created records in the
+ * order of the posts; one that does not match is refused, so that no id is
+ * taken as ours for another record. */
+static ms_rc_t cf_create_many(void *ctx, const ms_cf_record_t *recs, size_t n,
+                              char (*ids)[MS_CF_ID_MAX + 1], ms_err_t *err)
+{
+	ms_sync_writers_t *w = ctx;
+	ms_cf_batch_t batch = { .posts = recs, .post_count = n };
+	ms_cf_record_list_t created = { 0 };
+	ms_rc_t rc = ms_cf_batch(w->client, w->zone_id, &batch, &created, err);
+	if (rc == MS_OK && created.count != n) {
+		rc = ms_err_set(err, MS_EPARSE, "Cloudflare's batch answer lists %zu created "
+		                "records for %zu posts", created.count, n);
+	}
+	for (size_t i = 0; rc == MS_OK && i < n; i++) {
+		if (created.items[i].type != recs[i].type) {
+			rc = ms_err_set(err, MS_EPARSE, "Cloudflare's batch answer: record %zu is not "
+			                "of the type posted", i);
+		} else {
+			snprintf(ids[i], MS_CF_ID_MAX + 1, "%s", created.items[i].id);
+		}
+	}
+	ms_cf_record_list_free(&created);
+	return rc;
+}
+
 static ms_rc_t cf_delete(void *ctx, const char *id, ms_err_t *err)
 {
 	ms_sync_writers_t *w = ctx;
@@ -148,7 +175,8 @@ void ms_sync_writers_init(ms_sync_writers_t *w, ms_zone_t *zone, ms_cf_client_t 
 	w->knotc = (ms_knotc_ctx_t){ .socket = zone->env.control_socket, .abort = &zone->abort };
 	w->cf = (ms_cf_writer_t){ .ctx = w, .set_dnssec = cf_set_dnssec,
 	                          .set_multi_provider = cf_set_multi_provider,
-	                          .create = cf_create, .delete = cf_delete };
+	                          .create = cf_create, .delete = cf_delete,
+	                          .create_many = cf_create_many };
 	w->local = (ms_local_editor_t){ .ctx = w, .import_key = local_import,
 	                                .remove_key = local_remove, .add_ns = local_add_ns,
 	                                .hold_key = local_hold,

@@ -19,6 +19,8 @@ typedef struct {
 	ms_rc_t fail_rc;
 	int created;
 	size_t ns_names;    /* names of the last add_ns call */
+	size_t batched;     /* records of the last create_many call */
+	ms_cf_rrtype_t batch_types[8];
 } fake_t;
 
 static ms_rc_t record(fake_t *f, const char *what, ms_err_t *err)
@@ -46,6 +48,18 @@ static ms_rc_t f_create(void *ctx, const ms_cf_record_t *rec, char *id, ms_err_t
 	fake_t *f = ctx;
 	snprintf(id, MS_CF_ID_MAX + 1, "%032d", ++f->created);
 	return record(f, rec->type == MS_CF_RR_DNSKEY ? "create_dnskey" : "create_ns", err);
+}
+
+static ms_rc_t f_create_many(void *ctx, const ms_cf_record_t *recs, size_t n,
+                             char (*ids)[MS_CF_ID_MAX + 1], ms_err_t *err)
+{
+	fake_t *f = ctx;
+	f->batched = n;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(ids[i], MS_CF_ID_MAX + 1, "%032d", ++f->created);
+		f->batch_types[i < 8 ? i : 7] = recs[i].type;
+	}
+	return record(f, "create_many", err);
 }
 
 static ms_rc_t f_delete(void *ctx, const char *id, ms_err_t *err)
@@ -96,7 +110,7 @@ static void setup_env(fake_t *f, ms_cf_writer_t *cf, ms_local_editor_t *local, m
                       ms_zone_state_t *state)
 {
 	memset(f, 0, sizeof(*f));
-	*cf = (ms_cf_writer_t){ f, f_dnssec, f_multi, f_create, f_delete };
+	*cf = (ms_cf_writer_t){ f, f_dnssec, f_multi, f_create, f_delete, NULL };
 	*local = (ms_local_editor_t){ f, f_import, f_remove, f_add_ns, f_hold, f_reload };
 	memset(zone, 0, sizeof(*zone));
 	zone->name = (char *)"example.com";
@@ -261,6 +275,56 @@ static void ns_additions_go_together(void **state)
 	assert_int_equal(r.failures, 1);
 }
 
+/* Record creations in a row: one request when the writer can batch, each
+ * record ours at once; one request per record when it cannot; none ours
+ * when the batch fails. */
+static void creations_go_together(void **state)
+{
+	(void)state;
+	fake_t f; ms_cf_writer_t cf; ms_local_editor_t local; ms_zone_t zone; ms_zone_state_t st;
+	setup_env(&f, &cf, &local, &zone, &st);
+	cf.create_many = f_create_many;
+	ms_plan_t p = { 0 };
+	add(&p, MS_ACT_CF_SET_DNSSEC);
+	add(&p, MS_ACT_CF_CREATE_DNSKEY);
+	add(&p, MS_ACT_CF_CREATE_NS);
+	add(&p, MS_ACT_LOCAL_IMPORT_KEY);
+	add(&p, MS_ACT_CF_CREATE_NS);      /* after a local action: a request of its own */
+	snprintf(p.actions[2].name, sizeof(p.actions[2].name), "ns2.example.net");
+	ms_apply_result_t r;
+	ms_apply(&zone, &p, "marker", &cf, &local, &st, 1000, false, &r);
+	const char *want[] = { "set_dnssec", "create_many", "import", "create_ns", "reload_keys" };
+	assert_int_equal(f.count, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_string_equal(f.calls[i], want[i]);
+	}
+	assert_int_equal(f.batched, 2);
+	assert_int_equal(f.batch_types[0], MS_CF_RR_DNSKEY);
+	assert_int_equal(f.batch_types[1], MS_CF_RR_NS);
+	assert_int_equal(r.changes, 5);
+	assert_int_equal(logged, 5);
+	assert_int_equal(st.owned_count, 3);
+
+	/* Without create_many: one request each, as before. */
+	setup_env(&f, &cf, &local, &zone, &st);
+	ms_apply(&zone, &p, "marker", &cf, &local, &st, 1000, false, &r);
+	assert_string_equal(f.calls[1], "create_dnskey");
+	assert_string_equal(f.calls[2], "create_ns");
+	assert_int_equal(st.owned_count, 3);
+
+	/* A failed batch: nothing ours, the rest of Cloudflare's side waits. */
+	setup_env(&f, &cf, &local, &zone, &st);
+	cf.create_many = f_create_many;
+	f.fail = "create_many";
+	f.fail_rc = MS_EIO;
+	ms_apply(&zone, &p, "marker", &cf, &local, &st, 1000, false, &r);
+	assert_int_equal(st.owned_count, 0);
+	assert_int_equal(r.failures, 1);
+	for (size_t i = 0; i < f.count; i++) {
+		assert_string_not_equal(f.calls[i], "create_ns");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +334,7 @@ int main(void)
 		cmocka_unit_test(dry_run_calls_nothing),
 		cmocka_unit_test(delete_of_missing_record_counts_as_done),
 		cmocka_unit_test(ns_additions_go_together),
+		cmocka_unit_test(creations_go_together),
 	};
 	return cmocka_run_group_tests_name("apply", tests, NULL, NULL);
 }
