@@ -470,6 +470,7 @@ typedef struct {
 	ms_local_view_t local;
 	ms_cf_view_t cf;
 	ms_plan_t plan;
+	int64_t planned_at;        /* wall clock the plan was made for */
 	ms_zone_state_t state;     /* the zone's state at the start of the pass */
 	ms_zone_state_t new_state;
 } pass_data_t;
@@ -510,7 +511,7 @@ static void note_settings_written(ms_cf_cache_t *cache, const ms_sync_writers_t 
 static ms_rc_t plan_and_apply(ms_zone_t *zone, struct ms_sync_zone *s, pass_data_t *d,
                               unsigned *changes, unsigned *holds, ms_err_t *err)
 {
-	int64_t wall = (int64_t)time(NULL);
+	int64_t wall = d->planned_at = (int64_t)time(NULL);
 	ms_plan_settings_t ps;
 	ms_plan_settings_from(&zone->settings, zone->name, s->marker, zone->settings.hold_time,
 	                      &ps);
@@ -569,7 +570,9 @@ static double ns_join_followup(const pass_data_t *d, double now)
 	if (d->plan.ns_join_at == 0) {
 		return 0;
 	}
-	int64_t wait = d->plan.ns_join_at - (int64_t)time(NULL);
+	/* From the plan's own clock: a reading taken after the actions ran
+	 * would bring the follow-up forward by their duration. */
+	int64_t wait = d->plan.ns_join_at - d->planned_at;
 	return now + (double)(wait > 0 ? wait : 0) + 1.0;
 }
 
