@@ -174,16 +174,27 @@ void ms_cf_cache_expire(ms_cf_cache_t *cache, double now)
 	if (!cache->settings_known) {
 		return;
 	}
-	double keep = 0;
-	bool confirmed = cache->dnssec.multi_signer && cache->dns_settings.multi_provider;
-	if (confirmed && cache->dnssec.status == MS_CF_DNSSEC_ACTIVE) {
-		keep = MS_CF_SETTINGS_RECHECK_ACTIVE;
-	} else if (confirmed && cache->dnssec.status == MS_CF_DNSSEC_PENDING) {
-		keep = MS_CF_SETTINGS_RECHECK_PENDING;
-	}
+	bool set_up = ms_cf_dnssec_enabled(cache->dnssec.status) && cache->dnssec.multi_signer &&
+	              cache->dns_settings.multi_provider;
+	double keep = set_up ? MS_CF_SETTINGS_RECHECK : 0;
 	if (!(now >= cache->settings_at && now - cache->settings_at < keep)) {
 		cache->settings_known = false;
 	}
+}
+
+/* Cloudflare lists no ZSK it serves though the cached settings say it
+ * signs: DNSSEC was probably turned off by hand since they were read. */
+static bool zsks_contradict_settings(const ms_cf_cache_t *cache, const ms_cf_view_t *view)
+{
+	if (!ms_cf_dnssec_enabled(cache->dnssec.status)) {
+		return false;
+	}
+	for (size_t i = 0; i < view->zsk_count; i++) {
+		if (ms_cf_zsk_served(&view->zsks[i])) {
+			return false;
+		}
+	}
+	return true;
 }
 
 ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone_id,
@@ -194,6 +205,7 @@ ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone
 	ms_err_t e = { 0 };
 	memset(view, 0, sizeof(*view));
 	ms_rc_t rc = observe_zone(client, name, zone_id, cc, view, &e);
+	bool settings_cached = cc->settings_known;
 	if (rc == MS_OK) {
 		rc = observe_settings(client, cc, now, view, &e);
 	}
@@ -202,6 +214,10 @@ ms_rc_t ms_observe_cf(ms_cf_client_t *client, const char *name, const char *zone
 	}
 	if (rc == MS_OK) {
 		rc = observe_zsks(client, view, &e);
+	}
+	if (rc == MS_OK && settings_cached && zsks_contradict_settings(cc, view)) {
+		cc->settings_known = false;
+		rc = observe_settings(client, cc, now, view, &e);
 	}
 	if (rc != MS_OK && e.http_status >= 400 && e.http_status < 500 && e.http_status != 429) {
 		/* The API refused a zone call: the zone may be gone, moved or

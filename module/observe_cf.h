@@ -49,13 +49,15 @@ typedef struct {
 	ms_cf_dns_settings_t dns_settings;
 } ms_cf_cache_t;
 
-#define MS_CF_SETTINGS_RECHECK_ACTIVE  86400.0 /* s: DNSSEC active, multi-signer on */
-#define MS_CF_SETTINGS_RECHECK_PENDING 3600.0  /* s: on, waiting for the parent's DS */
+#define MS_CF_SETTINGS_RECHECK 86400.0 /* s: once the zone is set up */
 
-/* Pure: forget the settings once they are older than their re-check time:
- * a day once DNSSEC is active with multi-signer and multi-provider on, an
- * hour while DNSSEC is pending (to see the DS arrive), at once otherwise
- * (the sync is still setting the zone up, every pass needs them fresh). */
+/* Pure: forget the settings once they are older than a day if DNSSEC is on
+ * (active, or pending until the parent has the DS) with multi-signer and
+ * multi-provider, at once otherwise (the sync is still setting the zone up,
+ * every pass needs them fresh). Once set up, they change only by an
+ * operator's hand or by Cloudflare moving pending to active, which only the
+ * status shows; ms_observe_cf() reads them sooner when the ZSK list says
+ * DNSSEC is off. The day keeps a routine check at its two reads. */
 void ms_cf_cache_expire(ms_cf_cache_t *cache, double now);
 
 /* Fill view for the zone `name`; zone_id may be NULL or "" (look up by name).

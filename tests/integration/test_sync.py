@@ -150,6 +150,27 @@ def test_setup_changes_only_what_is_wrong(sync_pair_factory, cf_zone, expect):
     pair.assert_foreign_untouched()
 
 
+def test_dnssec_turned_off_by_hand_is_seen_at_the_next_check(sync_pair):
+    # The settings are cached for a day once the zone is set up; a ZSK list
+    # with no key Cloudflare serves contradicts them, and the pass reads them
+    # again at once instead of waiting out the day.
+    pair = sync_pair
+    pair.wait(pair.keys_in_step, pair.keys_timeout, "initial key exchange")
+    passes = pair.stat("sync-passes")
+    pair.wait(lambda: pair.stat("sync-passes") >= passes + 1, CHECK_INTERVAL + MARGIN,
+              "a pass with the settings cached")
+    seq = pair.cf_last_seq()
+    pair.cf.set_dnssec(pair.cf_zone_id, status="disabled")
+
+    def turned_on_again():
+        return [e for e in pair.cf_log(seq)
+                if e["method"] == "PATCH" and e["path"].endswith("/dnssec")]
+
+    pair.wait(turned_on_again, 2 * CHECK_INTERVAL + MARGIN, "DNSSEC turned on again")
+    assert turned_on_again()[0]["body"].get("status") == "active", turned_on_again()
+    assert pair.cf_settings()["status"] in ("active", "pending")
+
+
 def test_dry_run_logs_the_plan_and_writes_nothing(sync_pair_factory):
     # Cloudflare signs with multi-signer, so the plan holds an export, an import
     # and a settings change (multi-provider) for the dry run to report.
