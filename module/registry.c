@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "watch.h"
 
 #define MAX_SLEEP_MS 60000
+#define WORKER_NICENESS 10 /* added to knotd's own: see lower_worker_priority() */
 
 /* The module's only global mutable state (see registry.h).
  *
@@ -408,9 +411,27 @@ static double budget_wait(void)
 	return (double)wait_ms / 1000.0;
 }
 
+/* The worker's passes (and keymgr and knotc, which inherit the calling
+ * thread's niceness) give way to knotd's own threads when the CPUs are
+ * busy: loading zones, answering queries, signing. Linux keeps niceness
+ * per thread, so this thread alone is lowered. Lowering needs no privilege;
+ * should it fail all the same, the worker runs as before. */
+static void lower_worker_priority(void)
+{
+	id_t tid = (id_t)syscall(SYS_gettid);
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, tid);
+	if (now == -1 && errno != 0) {
+		return;
+	}
+	int lower = now + WORKER_NICENESS;
+	(void)setpriority(PRIO_PROCESS, tid, lower > 19 ? 19 : lower);
+}
+
 static void *worker_main(void *arg)
 {
 	(void)arg;
+	lower_worker_priority();
 	urcu_mb_register_thread();
 	while (!atomic_load(&reg.stop)) {
 		/* Before every pick, not only when idle: a worker busy with a
