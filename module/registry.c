@@ -13,6 +13,7 @@
 
 #include <urcu/urcu-mb.h>
 #include <urcu/pointer.h>
+#include <urcu/rculist.h>
 
 #include "heap.h"
 #include "http.h"
@@ -20,6 +21,7 @@
 #include "registry.h"
 #include "schedule.h"
 #include "watch.h"
+#include "zone_index.h"
 
 #define MAX_SLEEP_MS 60000
 #define WORKER_NICENESS 10 /* added to knotd's own: see lower_worker_priority() */
@@ -51,7 +53,8 @@ static struct {
 	ms_heap_t change;          /* under sched_lock */
 	size_t sched_count;        /* zones in `routine`: the runnable ones */
 	double demand;             /* their routine requests per second */
-	ms_zone_t *zones;          /* RCU list: rcu_dereference / rcu_assign_pointer */
+	struct cds_list_head zones; /* RCU list of ms_zone_t.link */
+	ms_zone_index_t by_name;   /* the same zones by name, under lifecycle */
 	atomic_size_t count;
 	uint64_t generation;
 	ms_pass_fn pass;
@@ -71,6 +74,7 @@ static struct {
 	.sched_lock = PTHREAD_MUTEX_INITIALIZER,
 	.pass_done = PTHREAD_COND_INITIALIZER,
 	.wake_fd = -1,
+	.zones = CDS_LIST_HEAD_INIT(reg.zones),
 };
 
 double ms_now(void)
@@ -249,7 +253,8 @@ static void mark_dirty(ms_zone_t *z)
 static void on_file_event(void *opaque, const char *dir, const char *name)
 {
 	(void)opaque;
-	for (ms_zone_t *z = rcu_dereference(reg.zones); z != NULL; z = rcu_dereference(z->next)) {
+	ms_zone_t *z;
+	cds_list_for_each_entry_rcu(z, &reg.zones, link) {
 		char zdir[MS_PATH_MAX];
 		zone_file_dir(z, zdir);
 		bool zone_file = strcmp(zdir, dir) == 0 && strcmp(zone_file_base(z), name) == 0;
@@ -564,59 +569,74 @@ static void stop_worker(void)
 	wake_worker();
 	pthread_join(reg.thread, NULL);
 	release_worker_resources();
+	ms_zone_index_free(&reg.by_name); /* empty: every zone was removed */
 	reg.running = false;
 }
 
 /* ---- registration (writers hold `lifecycle`) ------------------------------- */
 
+static void supersede(ms_zone_t *z, void *newer)
+{
+	if (z != newer && !atomic_load(&z->superseded)) {
+		pthread_mutex_lock(&reg.sched_lock);
+		atomic_store(&z->superseded, true);
+		atomic_store(&z->abort, true);
+		unschedule(z);
+		pthread_mutex_unlock(&reg.sched_lock);
+	}
+}
+
 static void supersede_older(ms_zone_t *newer)
 {
-	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
-		if (z != newer && strcmp(z->name, newer->name) == 0 && !atomic_load(&z->superseded)) {
-			pthread_mutex_lock(&reg.sched_lock);
-			atomic_store(&z->superseded, true);
-			atomic_store(&z->abort, true);
-			unschedule(z);
-			pthread_mutex_unlock(&reg.sched_lock);
-		}
+	ms_zone_index_each(&reg.by_name, newer->name, supersede, newer);
+}
+
+typedef struct {
+	const ms_zone_t *gone;
+	ms_zone_t *best;
+} revive_t;
+
+static void consider_reviving(ms_zone_t *z, void *opaque)
+{
+	revive_t *r = opaque;
+	if (z != r->gone && !atomic_load(&z->removed) &&
+	    (r->best == NULL || z->generation > r->best->generation)) {
+		r->best = z;
 	}
 }
 
 /* When the newest instance of a zone goes, the newest remaining one acts. */
 static void revive_previous(const ms_zone_t *gone)
 {
-	ms_zone_t *best = NULL;
-	for (ms_zone_t *z = reg.zones; z != NULL; z = z->next) {
-		if (z != gone && !atomic_load(&z->removed) && strcmp(z->name, gone->name) == 0 &&
-		    (best == NULL || z->generation > best->generation)) {
-			best = z;
-		}
-	}
-	if (best != NULL) {
+	revive_t r = { .gone = gone };
+	ms_zone_index_each(&reg.by_name, gone->name, consider_reviving, &r);
+	if (r.best != NULL) {
 		pthread_mutex_lock(&reg.sched_lock);
-		atomic_store(&best->abort, false);
-		atomic_store(&best->dirty, true);
-		atomic_store(&best->superseded, false);
-		reschedule(best);
+		atomic_store(&r.best->abort, false);
+		atomic_store(&r.best->dirty, true);
+		atomic_store(&r.best->superseded, false);
+		reschedule(r.best);
 		pthread_mutex_unlock(&reg.sched_lock);
 	}
 }
 
 static void unlink_zone(ms_zone_t *zone)
 {
-	for (ms_zone_t **pp = &reg.zones; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == zone) {
-			rcu_assign_pointer(*pp, zone->next);
-			atomic_fetch_sub(&reg.count, 1);
-			return;
-		}
-	}
+	cds_list_del_rcu(&zone->link);
+	ms_zone_index_remove(&reg.by_name, zone);
+	atomic_fetch_sub(&reg.count, 1);
 }
 
 ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 {
 	pthread_mutex_lock(&reg.lifecycle);
 	ms_rc_t rc = reg.running ? MS_OK : start_worker(pass, zone, err);
+	if (rc == MS_OK) {
+		rc = ms_zone_index_add(&reg.by_name, zone, err);
+		if (rc != MS_OK && atomic_load(&reg.count) == 0) {
+			stop_worker(); /* started for this zone alone */
+		}
+	}
 	if (rc == MS_OK) {
 		apply_budget(zone);
 		zone->registered = true;
@@ -637,8 +657,7 @@ ms_rc_t ms_registry_add(ms_zone_t *zone, ms_pass_fn pass, ms_err_t *err)
 		zone->heap_pos[0] = zone->heap_pos[1] = MS_HEAP_NONE;
 		supersede_older(zone);
 		watch_zone(zone, true);
-		zone->next = reg.zones;
-		rcu_assign_pointer(reg.zones, zone); /* published complete */
+		cds_list_add_rcu(&zone->link, &reg.zones); /* published complete */
 		pthread_mutex_lock(&reg.sched_lock);
 		heaps_init();
 		reschedule(zone);

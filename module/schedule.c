@@ -1,3 +1,4 @@
+#include "name_hash.h"
 #include "schedule.h"
 
 ms_sched_class_t ms_sched_class(const ms_sched_zone_t *z, double now)
@@ -39,12 +40,7 @@ bool ms_sched_before(const ms_sched_zone_t *a, ms_sched_class_t ca,
 
 double ms_sched_phase(const char *name)
 {
-	uint32_t h = 2166136261u; /* FNV-1a, case-insensitive */
-	for (const char *p = name; *p != '\0'; p++) {
-		char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-		h = (h ^ (uint8_t)c) * 16777619u;
-	}
-	return (double)h / 4294967296.0;
+	return (double)ms_name_hash(name) / 4294967296.0;
 }
 
 double ms_sched_next_routine(double now, double interval, double phase, double min_gap)

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <urcu/list.h>
+
 #include "knot_env.h"
 #include "settings.h"
 #include "stats.h"
@@ -39,10 +41,12 @@ typedef struct ms_zone {
 	 * every wait in a pass checks it at least every 100 ms. */
 	atomic_bool abort;
 
-	/* Registry bookkeeping. `next` is the RCU list link (writers under the
-	 * registry's lifecycle lock); the flags are set from either side; the
-	 * times are the worker's alone once the zone is published. */
-	struct ms_zone *next;
+	/* Registry bookkeeping. `link` is the RCU list link and `index_next`
+	 * the link of the index by name (writers under the registry's
+	 * lifecycle lock); the flags are set from either side; the times are
+	 * the worker's alone once the zone is published. */
+	struct cds_list_head link;
+	struct ms_zone *index_next;
 	uint64_t generation;    /* order of registration */
 	double phase;           /* [0, 1): its routine slot within the interval */
 	double due;             /* monotonic seconds of the next routine check */
