@@ -32,15 +32,17 @@
 #define C_ZF_SYNC     "\x0d""zonefile-sync"
 #define C_CDS         "\x13""cds-cdnskey-publish"
 
-/* base/rel unless rel is absolute, into buf (MS_PATH_MAX); "" when the
- * result would not fit, which then counts as unknown. */
+/* base/rel unless rel is absolute or base is NULL (none), into buf
+ * (MS_PATH_MAX); "" (unknown) when the result would not fit, or when rel is
+ * relative to a base that is itself unknown: relative to knotd's working
+ * directory it would name another place. */
 static const char *join_path(char *buf, const char *base, const char *rel)
 {
 	if (rel == NULL) {
 		rel = "";
 	}
-	int n = (rel[0] == '/' || base == NULL || base[0] == '\0')
-	      ? snprintf(buf, MS_PATH_MAX, "%s", rel)
+	int n = (rel[0] == '/' || base == NULL) ? snprintf(buf, MS_PATH_MAX, "%s", rel)
+	      : !ms_path_known(base)           ? -1
 	      : snprintf(buf, MS_PATH_MAX, "%s/%s", base, rel);
 	if (n < 0 || n >= MS_PATH_MAX) {
 		buf[0] = '\0';
